@@ -1,0 +1,1 @@
+//! Criterion benchmarks of the cairn engine and state store.

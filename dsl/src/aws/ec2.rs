@@ -1,0 +1,217 @@
+//! Amazon EC2 networking resources.
+
+use cairn_engine::{InputIssue, ResourceView, Schema};
+
+use crate::checks::{check_prefix, issues, literal_cidr};
+use crate::resource;
+
+resource! {
+    /// A VPC: an isolated network with one IPv4 CIDR block.
+    Vpc(VpcArgs, VpcOutputs) "aws:ec2/Vpc" {
+        taggable: true,
+        create_before_delete: true,
+        validate: validate_vpc,
+        inputs {
+            /// The VPC's IPv4 CIDR block, /16 to /28.
+            cidr_block: String [force_new],
+            /// Whether the Amazon-provided DNS server resolves names in the VPC.
+            enable_dns_support: bool,
+            /// Whether instances get public DNS host names.
+            enable_dns_hostnames: bool,
+        }
+        outputs {
+            /// The VPC id (`vpc-…`).
+            id: String,
+            /// The VPC's ARN.
+            arn: String,
+            /// The account that owns it.
+            owner_id: String,
+            /// The id of its main route table.
+            main_route_table_id: String,
+        }
+    }
+}
+
+fn validate_vpc(view: &ResourceView<'_>) -> Vec<InputIssue> {
+    match literal_cidr(view, "cidr_block") {
+        Ok(Some(network)) => issues([check_prefix("cidr_block", network)]),
+        Ok(None) => Vec::new(),
+        Err(issue) => vec![issue],
+    }
+}
+
+resource! {
+    /// A subnet of a VPC in one availability zone.
+    Subnet(SubnetArgs, SubnetOutputs) "aws:ec2/Subnet" {
+        taggable: true,
+        create_before_delete: false,
+        validate: validate_subnet,
+        inputs {
+            /// The VPC it belongs to.
+            vpc_id: String [force_new],
+            /// Its IPv4 CIDR block, inside the VPC's.
+            cidr_block: String [force_new],
+            /// The availability zone, for example `us-east-1a`.
+            availability_zone: String [force_new],
+            /// Whether instances get a public IP address at launch.
+            map_public_ip_on_launch: bool,
+        }
+        outputs {
+            /// The subnet id (`subnet-…`).
+            id: String,
+            /// The subnet's ARN.
+            arn: String,
+        }
+    }
+}
+
+fn validate_subnet(view: &ResourceView<'_>) -> Vec<InputIssue> {
+    let network = match literal_cidr(view, "cidr_block") {
+        Ok(Some(network)) => network,
+        Ok(None) => return Vec::new(),
+        Err(issue) => return vec![issue],
+    };
+    let vpc_network = view
+        .referenced("vpc_id")
+        .and_then(|vpc| vpc.inputs.get("cidr_block"))
+        .and_then(|cidr| cidr.as_literal_str())
+        .and_then(|text| text.parse::<ipnet::Ipv4Net>().ok());
+    let outside = vpc_network.filter(|vpc| !vpc.contains(&network)).map(|vpc| {
+        InputIssue::new(
+            "cidr_block",
+            format!("`{network}` is not inside its VPC's CIDR block `{vpc}`"),
+            format!("choose a block inside {vpc}"),
+        )
+    });
+    issues([check_prefix("cidr_block", network), outside])
+}
+
+resource! {
+    /// A route table of a VPC.
+    RouteTable(RouteTableArgs, RouteTableOutputs) "aws:ec2/RouteTable" {
+        taggable: true,
+        create_before_delete: true,
+        validate: Schema::no_validation,
+        inputs {
+            /// The VPC it belongs to.
+            vpc_id: String [force_new],
+        }
+        outputs {
+            /// The route table id (`rtb-…`).
+            id: String,
+        }
+    }
+}
+
+resource! {
+    /// Associates a route table with a subnet.
+    RouteTableAssociation(RouteTableAssociationArgs, RouteTableAssociationOutputs) "aws:ec2/RouteTableAssociation" {
+        taggable: false,
+        create_before_delete: false,
+        validate: Schema::no_validation,
+        inputs {
+            /// The route table.
+            route_table_id: String [force_new],
+            /// The subnet.
+            subnet_id: String [force_new],
+        }
+        outputs {
+            /// The association id (`rtbassoc-…`).
+            id: String,
+        }
+    }
+}
+
+resource! {
+    /// One route of a route table. Exactly one target is set.
+    Route(RouteArgs, RouteOutputs) "aws:ec2/Route" {
+        taggable: false,
+        create_before_delete: false,
+        validate: validate_route,
+        inputs {
+            /// The route table.
+            route_table_id: String [force_new],
+            /// The destination, for example the peer VPC's CIDR block.
+            destination_cidr_block: String [force_new],
+            /// Target: a VPC peering connection.
+            vpc_peering_connection_id: String,
+            /// Target: a NAT gateway.
+            nat_gateway_id: String,
+            /// Target: an internet gateway.
+            gateway_id: String,
+        }
+        outputs {
+            /// `route-table-id_destination`.
+            id: String,
+        }
+    }
+}
+
+/// The inputs of which a route sets exactly one.
+const ROUTE_TARGETS: [&str; 3] = ["vpc_peering_connection_id", "nat_gateway_id", "gateway_id"];
+
+fn validate_route(view: &ResourceView<'_>) -> Vec<InputIssue> {
+    let targets = ROUTE_TARGETS.iter().filter(|target| view.input(target).is_some()).count();
+    let mut found = Vec::new();
+    if targets != 1 {
+        found.push(InputIssue::new(
+            "target",
+            format!("the route sets {targets} targets"),
+            format!("set exactly one of {}", ROUTE_TARGETS.join(", ")),
+        ));
+    }
+    if let Err(issue) = literal_cidr(view, "destination_cidr_block") {
+        found.push(issue);
+    }
+    found
+}
+
+resource! {
+    /// A security group. Its rules are separate resources.
+    SecurityGroup(SecurityGroupArgs, SecurityGroupOutputs) "aws:ec2/SecurityGroup" {
+        taggable: true,
+        create_before_delete: false,
+        validate: Schema::no_validation,
+        inputs {
+            /// The group's name, unique in its VPC.
+            name: String [force_new],
+            /// What it is for.
+            description: String [force_new],
+            /// The VPC it belongs to.
+            vpc_id: String [force_new],
+            /// Remove the allow-all egress rule AWS adds to every new group.
+            revoke_default_egress: bool,
+        }
+        outputs {
+            /// The group id (`sg-…`).
+            id: String,
+            /// The group's ARN.
+            arn: String,
+        }
+    }
+}
+
+resource! {
+    /// A VPC peering connection, requested from the VPC of this binding.
+    VpcPeeringConnection(VpcPeeringConnectionArgs, VpcPeeringConnectionOutputs) "aws:ec2/VpcPeeringConnection" {
+        taggable: true,
+        create_before_delete: false,
+        validate: Schema::no_validation,
+        inputs {
+            /// The requester VPC.
+            vpc_id: String [force_new],
+            /// The accepter VPC.
+            peer_vpc_id: String [force_new],
+            /// The account that owns the accepter VPC.
+            peer_owner_id: String [force_new],
+            /// The accepter VPC's region.
+            peer_region: String [force_new],
+        }
+        outputs {
+            /// The peering connection id (`pcx-…`).
+            id: String,
+            /// Its status as last read (`pending-acceptance`, `active`).
+            status: String,
+        }
+    }
+}

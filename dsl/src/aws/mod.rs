@@ -1,0 +1,3 @@
+//! AWS resource types, one module per service.
+
+pub mod ec2;

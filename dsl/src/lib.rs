@@ -1,0 +1,50 @@
+//! Typed resource declarations that cairn programs are written in.
+//!
+//! A program fills a [`Stack`]: it registers provider bindings (an account in a region) and
+//! adds typed declarations to them. Inputs take literals or other resources' outputs; every
+//! output read is an edge of the dependency graph.
+//!
+//! ```
+//! use cairn_dsl::aws::ec2::{Subnet, Vpc};
+//! use cairn_dsl::Stack;
+//! use cairn_engine::ProviderBinding;
+//!
+//! let stack = Stack::new("example");
+//! let trading = stack.provider(ProviderBinding {
+//!     name: "trading".into(),
+//!     account_id: "000000000000".into(),
+//!     region: "local-1".into(),
+//!     settings: serde_json::Value::Null,
+//! });
+//! let vpc = trading.add(Vpc::new("vpc").cidr_block("10.0.0.0/16").enable_dns_support(true));
+//! trading.add(Subnet::new("subnet-a").vpc_id(vpc.id()).cidr_block("10.0.1.0/24"));
+//! stack.export("VpcId", vpc.id());
+//! assert_eq!(stack.spec().resources.len(), 2);
+//! ```
+
+// Lets the `resource!` macro name this crate the same way inside and outside it.
+extern crate self as cairn_dsl;
+
+pub mod aws;
+mod checks;
+mod macros;
+mod stack;
+
+pub use stack::{
+    Binding, Declare, IntoInput, Output, OutputsOf, Parts, Resource, Stack, TAGS, interpolate,
+    json_document, list, object, secret,
+};
+
+/// Tags from string pairs, for [`Declare::tags`].
+pub fn tags<'a>(
+    pairs: impl IntoIterator<Item = (&'a str, &'a str)>,
+) -> std::collections::BTreeMap<String, String> {
+    pairs.into_iter().map(|(key, value)| (key.to_owned(), value.to_owned())).collect()
+}
+
+/// What the `resource!` macro expands to; not part of the public API.
+#[doc(hidden)]
+pub mod __private {
+    pub use cairn_engine::{PropertySpec, Schema};
+    pub use serde::{self, Deserialize};
+}

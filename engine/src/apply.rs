@@ -1,0 +1,658 @@
+//! Apply: executes a [`Plan`] through a [`Provider`] with a ready-queue scheduler.
+//!
+//! Each step becomes one or two operations (a replacement is a create and a delete). An
+//! operation starts as soon as every operation it waits for has finished, at most
+//! `parallelism` at a time, the one with the longest remaining path first. A failure skips
+//! only what waits on it; everything else finishes, and every success is recorded in the state
+//! the moment it happens, behind a journal entry written before the provider call.
+
+use std::cmp::Reverse;
+use std::collections::{BTreeMap, BinaryHeap, HashMap};
+use std::sync::Arc;
+
+use cairn_state::{
+    ApplyId, OperationKind as RunKind, PendingKind, PendingOperation, ResourceRecord, StateError,
+    Store,
+};
+use petgraph::algo::toposort;
+use petgraph::graph::{DiGraph, NodeIndex};
+use serde::Serialize;
+use serde_json::{Map, Value};
+use thiserror::Error;
+use tokio::task::JoinSet;
+
+use crate::model::ProviderBinding;
+use crate::plan::{Action, Plan, Step};
+use crate::provider::{Outputs, Provider, ProviderError, RecordedResource, ResourceRequest};
+use crate::value::{OutputRef, contains_unknown, reveal};
+
+/// How to run an apply.
+#[derive(Clone, Copy, Debug)]
+pub struct ApplyOptions {
+    /// The most provider calls in flight at once (at least 1).
+    pub parallelism: usize,
+    /// What kind of run this is, for the state's history.
+    pub kind: RunKind,
+    /// When the run started, in seconds since the Unix epoch (the caller owns the clock).
+    pub started_at_unix: u64,
+}
+
+/// What an operation does to its resource.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OperationKind {
+    /// Create a new resource.
+    Create,
+    /// Read a data source.
+    Read,
+    /// Update in place.
+    Update,
+    /// Delete a resource the program no longer declares.
+    Delete,
+    /// Create the new half of a replacement.
+    CreateReplacement,
+    /// Delete the old half of a replacement.
+    DeleteReplaced,
+}
+
+/// One operation as progress reporting and the report see it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Operation {
+    /// The resource's logical name.
+    pub name: String,
+    /// Its type.
+    pub type_token: String,
+    /// Its binding.
+    pub binding: String,
+    /// What is done.
+    pub kind: OperationKind,
+}
+
+/// A failed operation.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Failure {
+    /// What failed.
+    pub operation: Operation,
+    /// The provider's message.
+    pub message: String,
+}
+
+/// An operation that did not run because something it waits for failed.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Skipped {
+    /// What did not run.
+    pub operation: Operation,
+    /// The name of the failed resource it waited for.
+    pub because_of: String,
+}
+
+/// The outcome of an apply.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct ApplyReport {
+    /// Operations that succeeded, in completion order.
+    pub completed: Vec<Operation>,
+    /// Operations that failed.
+    pub failed: Vec<Failure>,
+    /// Operations skipped because of a failure.
+    pub skipped: Vec<Skipped>,
+    /// The stack outputs after the run (those that could be resolved).
+    pub outputs: BTreeMap<String, Value>,
+}
+
+impl ApplyReport {
+    /// Whether every operation succeeded.
+    pub fn succeeded(&self) -> bool {
+        self.failed.is_empty() && self.skipped.is_empty()
+    }
+}
+
+/// Told about operations as they start and finish; the CLI shows progress with it.
+pub trait Progress: Send + Sync {
+    /// `operation` is about to call the provider.
+    fn started(&self, operation: &Operation);
+    /// `operation` finished; `error` is set when it failed.
+    fn finished(&self, operation: &Operation, error: Option<&str>);
+}
+
+/// Progress that reports nothing.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct NoProgress;
+
+impl Progress for NoProgress {
+    fn started(&self, _: &Operation) {}
+    fn finished(&self, _: &Operation, _: Option<&str>) {}
+}
+
+/// Why an apply could not run at all (per-resource failures are in the [`ApplyReport`]).
+#[derive(Debug, Error)]
+pub enum ApplyError {
+    /// The state changed since the plan was made.
+    #[error(
+        "the plan is stale: it was made against state {planned_lineage} serial {planned_serial}, \
+         but the state is now {lineage} serial {serial}; run `plan` again"
+    )]
+    StalePlan {
+        /// Lineage the plan expects.
+        planned_lineage: String,
+        /// Serial the plan expects.
+        planned_serial: u64,
+        /// Lineage found.
+        lineage: String,
+        /// Serial found.
+        serial: u64,
+    },
+    /// A binding does not reach the account it names, or credentials failed.
+    #[error("provider bindings failed their check, nothing was changed: {0}")]
+    Bindings(ProviderError),
+    /// The state store failed.
+    #[error(transparent)]
+    State(#[from] StateError),
+    /// The operations form a cycle (a bug: plans come from validated programs).
+    #[error("the plan's operations form a cycle around `{0}`: report this as a bug")]
+    OperationCycle(String),
+}
+
+/// Applies `plan` through `provider`, recording every change in `store`.
+pub async fn apply(
+    plan: &Plan,
+    store: &Store,
+    provider: Arc<dyn Provider>,
+    options: ApplyOptions,
+    progress: &dyn Progress,
+) -> Result<ApplyReport, ApplyError> {
+    check_fresh(plan, store)?;
+    let snapshot = store.snapshot()?;
+    let operations = Operations::build(plan)?;
+    if operations.items.is_empty() && plan.output_changes.is_empty() {
+        return Ok(ApplyReport::default());
+    }
+    provider.check_bindings(&used_bindings(plan)).await.map_err(ApplyError::Bindings)?;
+    let apply_id = store.begin_apply(options.kind, options.started_at_unix)?;
+    store.put_bindings(&binding_records(plan))?;
+    let live = snapshot
+        .resources
+        .values()
+        .map(|record| (record.name.clone(), Live::from_record(record)))
+        .collect();
+    let mut run = Run {
+        plan,
+        store,
+        provider,
+        apply_id,
+        operations,
+        live,
+        started_at_unix: options.started_at_unix,
+        report: ApplyReport::default(),
+    };
+    run.execute(options.parallelism.max(1), progress).await?;
+    run.finish_outputs()?;
+    Ok(run.report)
+}
+
+fn check_fresh(plan: &Plan, store: &Store) -> Result<(), ApplyError> {
+    let metadata = store.metadata()?;
+    if metadata.lineage != plan.lineage || metadata.serial != plan.serial {
+        return Err(ApplyError::StalePlan {
+            planned_lineage: plan.lineage.clone(),
+            planned_serial: plan.serial,
+            lineage: metadata.lineage,
+            serial: metadata.serial,
+        });
+    }
+    Ok(())
+}
+
+fn used_bindings(plan: &Plan) -> Vec<ProviderBinding> {
+    let mut names: Vec<&str> = plan
+        .steps
+        .iter()
+        .filter(|step| step.action != Action::NoOp)
+        .map(|step| step.binding.as_str())
+        .collect();
+    names.sort_unstable();
+    names.dedup();
+    names.into_iter().filter_map(|name| plan.bindings.get(name)).cloned().collect()
+}
+
+fn binding_records(plan: &Plan) -> BTreeMap<String, Value> {
+    plan.bindings
+        .iter()
+        .map(|(name, binding)| (name.clone(), serde_json::to_value(binding).unwrap_or(Value::Null)))
+        .collect()
+}
+
+/// A resource's current inputs and outputs during a run.
+#[derive(Clone, Debug)]
+struct Live {
+    inputs: Value,
+    outputs: Value,
+}
+
+impl Live {
+    fn from_record(record: &ResourceRecord) -> Self {
+        Live { inputs: record.inputs.clone(), outputs: record.outputs.clone() }
+    }
+
+    /// An output, or else an input of the same name.
+    fn get(&self, name: &str) -> Option<Value> {
+        self.outputs.get(name).or_else(|| self.inputs.get(name)).cloned()
+    }
+}
+
+/// The operation graph of a plan.
+struct Operations {
+    items: Vec<(usize, OperationKind)>,
+    graph: DiGraph<usize, ()>,
+    /// Longest path (in operations) from each operation to the end of the graph.
+    priority: Vec<usize>,
+}
+
+impl Operations {
+    fn build(plan: &Plan) -> Result<Self, ApplyError> {
+        let mut items = Vec::new();
+        let mut producer: HashMap<&str, usize> = HashMap::new();
+        let mut retirer: HashMap<&str, usize> = HashMap::new();
+        for (position, step) in plan.steps.iter().enumerate() {
+            let (produces, retires) = operation_kinds(step);
+            if let Some(kind) = produces {
+                items.push((position, kind));
+                producer.insert(step.urn.as_str(), items.len() - 1);
+            }
+            if let Some(kind) = retires {
+                items.push((position, kind));
+                retirer.insert(step.urn.as_str(), items.len() - 1);
+            }
+        }
+        let mut graph = DiGraph::with_capacity(items.len(), items.len() * 2);
+        for position in 0..items.len() {
+            graph.add_node(position);
+        }
+        let mut edge = |from: usize, to: usize| {
+            graph.update_edge(NodeIndex::new(from), NodeIndex::new(to), ());
+        };
+        for step in &plan.steps {
+            let urn = step.urn.as_str();
+            for dependency in &step.dependencies {
+                let dependency = dependency.as_str();
+                if let (Some(&before), Some(&after)) = (producer.get(dependency), producer.get(urn))
+                {
+                    edge(before, after);
+                    // Dependents move to the new resource before the old one goes.
+                    if let Some(&old) = retirer.get(dependency) {
+                        if plan_step(plan, &items, old).create_before_delete {
+                            edge(after, old);
+                        }
+                    }
+                }
+                if let (Some(&first), Some(&then)) = (retirer.get(urn), retirer.get(dependency)) {
+                    edge(first, then);
+                }
+            }
+            if let (Some(&new), Some(&old)) = (producer.get(urn), retirer.get(urn)) {
+                if step.create_before_delete { edge(new, old) } else { edge(old, new) }
+            }
+        }
+        let priority = longest_remaining_paths(&graph, plan, &items)?;
+        Ok(Operations { items, graph, priority })
+    }
+}
+
+/// The operation that makes a step's new resource, and the one that deletes its old one.
+fn operation_kinds(step: &Step) -> (Option<OperationKind>, Option<OperationKind>) {
+    match step.action {
+        Action::NoOp => (None, None),
+        Action::Create => (Some(OperationKind::Create), None),
+        Action::Read => (Some(OperationKind::Read), None),
+        Action::Update => (Some(OperationKind::Update), None),
+        Action::Delete => (None, Some(OperationKind::Delete)),
+        Action::Replace if step.data_source => (Some(OperationKind::Read), None),
+        Action::Replace => {
+            (Some(OperationKind::CreateReplacement), Some(OperationKind::DeleteReplaced))
+        }
+    }
+}
+
+fn plan_step<'p>(plan: &'p Plan, items: &[(usize, OperationKind)], operation: usize) -> &'p Step {
+    &plan.steps[items[operation].0]
+}
+
+fn longest_remaining_paths(
+    graph: &DiGraph<usize, ()>,
+    plan: &Plan,
+    items: &[(usize, OperationKind)],
+) -> Result<Vec<usize>, ApplyError> {
+    let order = toposort(graph, None).map_err(|cycle| {
+        ApplyError::OperationCycle(plan_step(plan, items, cycle.node_id().index()).name.clone())
+    })?;
+    let mut longest = vec![1usize; graph.node_count()];
+    for node in order.into_iter().rev() {
+        let tail = graph.neighbors(node).map(|next| longest[next.index()]).max().unwrap_or(0);
+        longest[node.index()] = 1 + tail;
+    }
+    Ok(longest)
+}
+
+/// The state of one apply run.
+struct Run<'a> {
+    plan: &'a Plan,
+    store: &'a Store,
+    provider: Arc<dyn Provider>,
+    apply_id: ApplyId,
+    operations: Operations,
+    live: HashMap<String, Live>,
+    started_at_unix: u64,
+    report: ApplyReport,
+}
+
+/// What a finished provider call produced.
+type CallResult = Result<Option<Outputs>, ProviderError>;
+
+impl Run<'_> {
+    async fn execute(
+        &mut self,
+        parallelism: usize,
+        progress: &dyn Progress,
+    ) -> Result<(), ApplyError> {
+        let count = self.operations.items.len();
+        let mut waiting: Vec<usize> = (0..count)
+            .map(|i| {
+                self.operations
+                    .graph
+                    .neighbors_directed(NodeIndex::new(i), petgraph::Incoming)
+                    .count()
+            })
+            .collect();
+        let mut skipped = vec![false; count];
+        let mut ready: BinaryHeap<(usize, Reverse<usize>)> = (0..count)
+            .filter(|&i| waiting[i] == 0)
+            .map(|i| (self.operations.priority[i], Reverse(i)))
+            .collect();
+        let mut running: JoinSet<CallResult> = JoinSet::new();
+        let mut tasks: HashMap<tokio::task::Id, usize> = HashMap::new();
+        loop {
+            while running.len() < parallelism {
+                let Some((_, Reverse(next))) = ready.pop() else { break };
+                match self.start(next, &mut running, progress) {
+                    Ok(task) => drop(tasks.insert(task, next)),
+                    Err(failure) => self.fail(next, failure, &mut skipped, progress),
+                }
+            }
+            let Some(joined) = running.join_next_with_id().await else { break };
+            let (task, result) = match joined {
+                Ok((task, result)) => (task, result),
+                Err(panic) => (
+                    panic.id(),
+                    Err(ProviderError::new(format!("provider call panicked: {panic}"))),
+                ),
+            };
+            let Some(finished) = tasks.remove(&task) else { continue };
+            match self.record(finished, result, progress)? {
+                Ok(()) => {}
+                Err(failure) => {
+                    self.fail(finished, failure, &mut skipped, progress);
+                    continue;
+                }
+            }
+            for next in self.operations.graph.neighbors(NodeIndex::new(finished)) {
+                let next = next.index();
+                waiting[next] -= 1;
+                if waiting[next] == 0 && !skipped[next] {
+                    ready.push((self.operations.priority[next], Reverse(next)));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn operation(&self, index: usize) -> Operation {
+        let (position, kind) = self.operations.items[index];
+        let step = &self.plan.steps[position];
+        Operation {
+            name: step.name.clone(),
+            type_token: step.type_token.clone(),
+            binding: step.binding.clone(),
+            kind,
+        }
+    }
+
+    /// Journals and spawns one operation's provider call.
+    fn start(
+        &mut self,
+        index: usize,
+        running: &mut JoinSet<CallResult>,
+        progress: &dyn Progress,
+    ) -> Result<tokio::task::Id, String> {
+        let (position, kind) = self.operations.items[index];
+        let step = &self.plan.steps[position];
+        let request = self.request(step, kind)?;
+        let prior = step.prior.as_ref().map(|prior| RecordedResource {
+            inputs: reveal(&prior.inputs),
+            outputs: reveal(&prior.outputs),
+        });
+        if kind != OperationKind::Read {
+            self.store
+                .journal_begin(&pending(
+                    step,
+                    kind,
+                    &request,
+                    self.planned_inputs(step, kind)?,
+                    self.started_at_unix,
+                ))
+                .map_err(|error| error.to_string())?;
+        }
+        progress.started(&self.operation(index));
+        let provider = Arc::clone(&self.provider);
+        let task = running
+            .spawn(async move { call(provider.as_ref(), kind, &request, prior.as_ref()).await });
+        Ok(task.id())
+    }
+
+    /// The request for an operation, with inputs resolved against what is live now.
+    fn request(&self, step: &Step, kind: OperationKind) -> Result<ResourceRequest, String> {
+        let binding = self.plan.bindings.get(&step.binding).cloned().ok_or_else(|| {
+            format!("binding `{}` of `{}` is missing from the plan", step.binding, step.name)
+        })?;
+        let inputs = match kind {
+            OperationKind::Delete | OperationKind::DeleteReplaced => {
+                step.prior.as_ref().map(|prior| reveal(&prior.inputs)).unwrap_or(Value::Null)
+            }
+            _ => reveal(&Value::Object(self.resolve(step)?)),
+        };
+        Ok(ResourceRequest {
+            urn: step.urn.clone(),
+            name: step.name.clone(),
+            type_token: step.type_token.clone(),
+            binding,
+            inputs,
+        })
+    }
+
+    /// The inputs the state will record for this operation (secrets still wrapped).
+    fn planned_inputs(&self, step: &Step, kind: OperationKind) -> Result<Value, String> {
+        match kind {
+            OperationKind::Delete | OperationKind::DeleteReplaced => {
+                Ok(step.prior.as_ref().map(|prior| prior.inputs.clone()).unwrap_or(Value::Null))
+            }
+            _ => self.resolve(step).map(Value::Object),
+        }
+    }
+
+    fn resolve(&self, step: &Step) -> Result<Map<String, Value>, String> {
+        let lookup = |reference: &OutputRef| {
+            self.live.get(&reference.resource).and_then(|live| live.get(&reference.output))
+        };
+        let resolved: Map<String, Value> = step
+            .desired
+            .iter()
+            .map(|(name, input)| (name.clone(), input.resolve(&lookup)))
+            .collect();
+        match resolved.iter().find(|(_, value)| contains_unknown(value)) {
+            Some((property, _)) => Err(format!(
+                "property `{property}` of `{}` refers to an output that is still unknown after its \
+                 dependencies were applied: check that the referenced resource returns it",
+                step.name
+            )),
+            None => Ok(resolved),
+        }
+    }
+
+    /// Records a finished call in the state; the inner error is the operation's failure.
+    fn record(
+        &mut self,
+        index: usize,
+        result: CallResult,
+        progress: &dyn Progress,
+    ) -> Result<Result<(), String>, ApplyError> {
+        let (position, kind) = self.operations.items[index];
+        let step = &self.plan.steps[position];
+        let outputs = match result {
+            Ok(outputs) => outputs,
+            Err(error) => {
+                if kind != OperationKind::Read {
+                    self.store.journal_clear(step.urn.as_str())?;
+                }
+                return Ok(Err(error.message));
+            }
+        };
+        match (kind, outputs) {
+            (OperationKind::Delete, _) => {
+                self.store.finish_remove(self.apply_id, step.urn.as_str())?;
+                self.live.remove(&step.name);
+            }
+            (OperationKind::DeleteReplaced, _) => {
+                if step.create_before_delete {
+                    self.store.journal_clear(step.urn.as_str())?;
+                } else {
+                    self.store.finish_remove(self.apply_id, step.urn.as_str())?;
+                    self.live.remove(&step.name);
+                }
+            }
+            (_, outputs) => {
+                let inputs = self.resolve(step).map(Value::Object).unwrap_or(Value::Null);
+                let outputs = Value::Object(outputs.unwrap_or_default());
+                let record = ResourceRecord {
+                    urn: step.urn.as_str().to_owned(),
+                    type_token: step.type_token.clone(),
+                    name: step.name.clone(),
+                    binding: step.binding.clone(),
+                    inputs: inputs.clone(),
+                    outputs: outputs.clone(),
+                    dependencies: step
+                        .dependencies
+                        .iter()
+                        .map(|urn| urn.as_str().to_owned())
+                        .collect(),
+                };
+                if kind == OperationKind::Read {
+                    self.store.put_resource(self.apply_id, &record)?;
+                } else {
+                    self.store.finish_put(self.apply_id, &record)?;
+                }
+                self.live.insert(step.name.clone(), Live { inputs, outputs });
+            }
+        }
+        let operation = self.operation(index);
+        progress.finished(&operation, None);
+        self.report.completed.push(operation);
+        Ok(Ok(()))
+    }
+
+    /// Records a failure and marks everything that waits on it as skipped.
+    fn fail(
+        &mut self,
+        index: usize,
+        message: String,
+        skipped: &mut [bool],
+        progress: &dyn Progress,
+    ) {
+        let operation = self.operation(index);
+        progress.finished(&operation, Some(&message));
+        let failed_name = operation.name.clone();
+        self.report.failed.push(Failure { operation, message });
+        let mut stack: Vec<NodeIndex> =
+            self.operations.graph.neighbors(NodeIndex::new(index)).collect();
+        while let Some(next) = stack.pop() {
+            if std::mem::replace(&mut skipped[next.index()], true) {
+                continue;
+            }
+            self.report.skipped.push(Skipped {
+                operation: self.operation(next.index()),
+                because_of: failed_name.clone(),
+            });
+            stack.extend(self.operations.graph.neighbors(next));
+        }
+    }
+
+    /// Resolves and records the stack outputs that can be resolved now.
+    fn finish_outputs(&mut self) -> Result<(), ApplyError> {
+        let lookup = |reference: &OutputRef| {
+            self.live.get(&reference.resource).and_then(|live| live.get(&reference.output))
+        };
+        let outputs: BTreeMap<String, Value> = self
+            .plan
+            .outputs
+            .iter()
+            .map(|(name, input)| (name.clone(), input.resolve(&lookup)))
+            .filter(|(_, value)| !contains_unknown(value))
+            .collect();
+        self.store.replace_outputs(self.apply_id, &outputs)?;
+        self.report.outputs = outputs;
+        Ok(())
+    }
+}
+
+fn pending(
+    step: &Step,
+    kind: OperationKind,
+    request: &ResourceRequest,
+    inputs: Value,
+    started_at_unix: u64,
+) -> PendingOperation {
+    let pending_kind = match kind {
+        OperationKind::Create | OperationKind::CreateReplacement | OperationKind::Read => {
+            PendingKind::Create
+        }
+        OperationKind::Update => PendingKind::Update,
+        OperationKind::Delete | OperationKind::DeleteReplaced => PendingKind::Delete,
+    };
+    PendingOperation {
+        urn: request.urn.as_str().to_owned(),
+        type_token: request.type_token.clone(),
+        name: request.name.clone(),
+        binding: step.binding.clone(),
+        kind: pending_kind,
+        inputs,
+        prior_outputs: step
+            .prior
+            .as_ref()
+            .map(|prior| prior.outputs.clone())
+            .unwrap_or(Value::Null),
+        started_at_unix,
+        dependencies: step.dependencies.iter().map(|urn| urn.as_str().to_owned()).collect(),
+    }
+}
+
+async fn call(
+    provider: &dyn Provider,
+    kind: OperationKind,
+    request: &ResourceRequest,
+    prior: Option<&RecordedResource>,
+) -> CallResult {
+    let missing_prior =
+        || ProviderError::new(format!("`{}` has no recorded state to act on", request.name));
+    match kind {
+        OperationKind::Create | OperationKind::CreateReplacement => {
+            provider.create(request).await.map(Some)
+        }
+        OperationKind::Read => provider.read_data_source(request).await.map(Some),
+        OperationKind::Update => {
+            provider.update(request, prior.ok_or_else(missing_prior)?).await.map(Some)
+        }
+        OperationKind::Delete | OperationKind::DeleteReplaced => {
+            match provider.delete(request, prior.ok_or_else(missing_prior)?).await {
+                Err(error) if error.not_found => Ok(None),
+                other => other.map(|()| None),
+            }
+        }
+    }
+}

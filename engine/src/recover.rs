@@ -1,0 +1,157 @@
+//! Recovery of operations an earlier run started but never recorded the end of.
+//!
+//! Before every provider call the engine journals what it is about to do. A journal entry
+//! still present at the next run means the process stopped mid-call: the cloud may or may
+//! not have done it. Recovery asks the cloud and settles the state, so that a resource whose
+//! create was interrupted is adopted instead of being created twice.
+
+use std::collections::BTreeMap;
+
+use cairn_state::{
+    ApplyId, OperationKind as RunKind, PendingKind, PendingOperation, ResourceRecord, StateError,
+    Store,
+};
+use serde::Serialize;
+use serde_json::Value;
+use thiserror::Error;
+
+use crate::model::{ProviderBinding, Urn};
+use crate::provider::{Provider, ProviderError, RecordedResource, ResourceRequest};
+use crate::value::reveal;
+
+/// What recovery did with each interrupted operation.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct RecoveryReport {
+    /// Interrupted creates found in the cloud by ownership and recorded in the state.
+    pub adopted: Vec<String>,
+    /// Interrupted deletes that had happened: the records were removed.
+    pub removed: Vec<String>,
+    /// Operations that had not taken effect (or are re-planned): journal entries cleared.
+    pub cleared: Vec<String>,
+}
+
+/// Why recovery could not finish.
+#[derive(Debug, Error)]
+pub enum RecoveryError {
+    /// The state store failed.
+    #[error(transparent)]
+    State(#[from] StateError),
+    /// The journal names a binding nobody knows.
+    #[error(
+        "the interrupted operation on `{name}` used provider binding `{binding}`, which neither \
+         the program nor the state defines: add the binding back to the stack config"
+    )]
+    UnknownBinding {
+        /// The resource.
+        name: String,
+        /// The binding.
+        binding: String,
+    },
+    /// The cloud could not be asked.
+    #[error("could not check the interrupted operation on `{name}`: {error}")]
+    Provider {
+        /// The resource.
+        name: String,
+        /// The provider's error.
+        error: ProviderError,
+    },
+}
+
+/// Settles every interrupted operation in `store` by asking `provider`.
+pub async fn recover_interrupted(
+    store: &Store,
+    provider: &dyn Provider,
+    bindings: &BTreeMap<String, ProviderBinding>,
+    started_at_unix: u64,
+) -> Result<RecoveryReport, RecoveryError> {
+    let pending = store.pending_operations()?;
+    let mut report = RecoveryReport::default();
+    if pending.is_empty() {
+        return Ok(report);
+    }
+    let apply_id = store.begin_apply(RunKind::Apply, started_at_unix)?;
+    for operation in &pending {
+        let binding = bindings.get(&operation.binding).cloned().ok_or_else(|| {
+            RecoveryError::UnknownBinding {
+                name: operation.name.clone(),
+                binding: operation.binding.clone(),
+            }
+        })?;
+        settle(store, provider, apply_id, operation, binding, &mut report).await?;
+    }
+    Ok(report)
+}
+
+async fn settle(
+    store: &Store,
+    provider: &dyn Provider,
+    apply_id: ApplyId,
+    operation: &PendingOperation,
+    binding: ProviderBinding,
+    report: &mut RecoveryReport,
+) -> Result<(), RecoveryError> {
+    let request = ResourceRequest {
+        urn: Urn::from(operation.urn.clone()),
+        name: operation.name.clone(),
+        type_token: operation.type_token.clone(),
+        binding,
+        inputs: reveal(&operation.inputs),
+    };
+    let asked = |error| RecoveryError::Provider { name: operation.name.clone(), error };
+    match operation.kind {
+        PendingKind::Create => match provider.find_owned(&request).await.map_err(asked)? {
+            Some(outputs) => {
+                store.finish_put(apply_id, &adopted_record(operation, outputs))?;
+                report.adopted.push(operation.name.clone());
+            }
+            None => clear(store, operation, report)?,
+        },
+        PendingKind::Delete => {
+            let prior = RecordedResource {
+                inputs: request.inputs.clone(),
+                outputs: reveal(&operation.prior_outputs),
+            };
+            match provider.read(&request, &prior).await {
+                Ok(None) => {
+                    store.finish_remove(apply_id, &operation.urn)?;
+                    report.removed.push(operation.name.clone());
+                }
+                Err(error) if error.not_found => {
+                    store.finish_remove(apply_id, &operation.urn)?;
+                    report.removed.push(operation.name.clone());
+                }
+                Ok(Some(_)) => clear(store, operation, report)?,
+                Err(error) => return Err(asked(error)),
+            }
+        }
+        // The record still holds the inputs before the update; the next plan compares
+        // against them and applies the update again, which is idempotent.
+        PendingKind::Update => clear(store, operation, report)?,
+    }
+    Ok(())
+}
+
+fn clear(
+    store: &Store,
+    operation: &PendingOperation,
+    report: &mut RecoveryReport,
+) -> Result<(), RecoveryError> {
+    store.journal_clear(&operation.urn)?;
+    report.cleared.push(operation.name.clone());
+    Ok(())
+}
+
+fn adopted_record(
+    operation: &PendingOperation,
+    outputs: crate::provider::Outputs,
+) -> ResourceRecord {
+    ResourceRecord {
+        urn: operation.urn.clone(),
+        type_token: operation.type_token.clone(),
+        name: operation.name.clone(),
+        binding: operation.binding.clone(),
+        inputs: operation.inputs.clone(),
+        outputs: Value::Object(outputs),
+        dependencies: operation.dependencies.clone(),
+    }
+}

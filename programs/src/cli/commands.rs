@@ -1,0 +1,280 @@
+//! The four commands.
+
+use std::path::Path;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use anyhow::{Context, bail};
+use cairn_engine::{
+    ApplyOptions, ApplyReport, Plan, Provider, RenderOptions, RunKind, StackSpec, render_plan,
+};
+use cairn_state::Store;
+use owo_colors::{OwoColorize, Style};
+
+use super::outputs::{print_outputs, write_flat_outputs};
+use super::progress::ConsoleProgress;
+use super::{ApplyArgs, GraphArgs, Io, PlanArgs, ProviderSource, StackArgs};
+use crate::registry;
+
+/// `plan`: shows what apply would do. Reads the state, touches no cloud.
+pub fn plan(args: &PlanArgs, io: &mut Io<'_>) -> anyhow::Result<ExitCode> {
+    let spec = declare(&args.stack, io)?;
+    let snapshot = read_state(&args.stack.state)?;
+    let plan = cairn_engine::plan(&spec, &snapshot)?;
+    if let Some(path) = &args.out {
+        write_plan_file(&plan, path)?;
+    }
+    if args.json {
+        writeln!(io.out, "{}", serde_json::to_string_pretty(&plan)?)?;
+    } else {
+        write!(io.out, "{}", render_plan(&plan, RenderOptions { color: io.color }))?;
+    }
+    if let Some(path) = &args.out {
+        writeln!(
+            io.out,
+            "\nSaved the plan to {}: run `apply --plan {0}` to apply exactly it.",
+            path.display()
+        )?;
+    }
+    Ok(match (args.detailed_exitcode, plan.is_empty()) {
+        (true, false) => ExitCode::from(2),
+        _ => ExitCode::SUCCESS,
+    })
+}
+
+/// `graph`: the planned resources as Graphviz dot.
+pub fn graph(args: &GraphArgs, io: &mut Io<'_>) -> anyhow::Result<ExitCode> {
+    let spec = declare(&args.stack, io)?;
+    let snapshot = read_state(&args.stack.state)?;
+    let plan = cairn_engine::plan(&spec, &snapshot)?;
+    let dot = cairn_engine::to_dot(&plan);
+    match &args.out {
+        Some(path) => {
+            write_file(path, dot.as_bytes())?;
+            writeln!(io.err, "Wrote the graph to {}.", path.display())?;
+        }
+        None => write!(io.out, "{dot}")?,
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `apply`: plans (or loads a saved plan), asks, applies, records outputs.
+pub fn apply(
+    args: &ApplyArgs,
+    io: &mut Io<'_>,
+    providers: &dyn ProviderSource,
+) -> anyhow::Result<ExitCode> {
+    let spec = match &args.plan {
+        Some(_) => None,
+        None => Some(declare(&args.stack, io)?),
+    };
+    let store = Store::open(&args.stack.state)?;
+    let runtime = runtime()?;
+    let provider = providers.provider(args.endpoint_url.as_deref())?;
+    if !store.pending_operations()?.is_empty() {
+        let bindings = match &spec {
+            Some(spec) => spec.bindings.clone(),
+            None => read_plan_file(args.plan.as_deref().unwrap_or(Path::new("")))?.bindings,
+        };
+        recover(&runtime, &store, provider.as_ref(), &bindings, io)?;
+    }
+    let plan = match (&args.plan, &spec) {
+        (Some(path), _) => read_plan_file(path)?,
+        (None, Some(spec)) => cairn_engine::plan(spec, &store.snapshot()?)?,
+        (None, None) => bail!("nothing to apply: give a program or --plan FILE"),
+    };
+    execute(&plan, &store, &runtime, provider, args, RunKind::Apply, io)
+}
+
+/// `destroy`: deletes everything the state records, in reverse dependency order.
+pub fn destroy(
+    args: &ApplyArgs,
+    io: &mut Io<'_>,
+    providers: &dyn ProviderSource,
+) -> anyhow::Result<ExitCode> {
+    let store = Store::open(&args.stack.state)?;
+    let snapshot = store.snapshot()?;
+    let stack_name = snapshot
+        .resources
+        .values()
+        .next()
+        .and_then(|record| record.urn.strip_prefix("urn:cairn:"))
+        .and_then(|rest| rest.split("::").next())
+        .unwrap_or_default()
+        .to_owned();
+    let plan = cairn_engine::plan_destroy(&stack_name, &snapshot)?;
+    let runtime = runtime()?;
+    let provider = providers.provider(args.endpoint_url.as_deref())?;
+    execute(&plan, &store, &runtime, provider, args, RunKind::Destroy, io)
+}
+
+/// The state as it is, read without writing a byte (a missing state reads as empty).
+fn read_state(dir: &Path) -> anyhow::Result<cairn_engine::Snapshot> {
+    Ok(Store::open_read_only(dir)?.snapshot()?)
+}
+
+/// Runs the program and returns what it declares; nothing is opened or called before this.
+fn declare(stack: &StackArgs, io: &Io<'_>) -> anyhow::Result<StackSpec> {
+    Ok(registry::declare(&stack.program, &stack.config, &io.overrides)?)
+}
+
+fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")
+}
+
+fn recover(
+    runtime: &tokio::runtime::Runtime,
+    store: &Store,
+    provider: &dyn Provider,
+    bindings: &std::collections::BTreeMap<String, cairn_engine::ProviderBinding>,
+    io: &mut Io<'_>,
+) -> anyhow::Result<()> {
+    writeln!(io.err, "Checking operations a previous run left unfinished...")?;
+    let report = runtime.block_on(cairn_engine::recover_interrupted(
+        store,
+        provider,
+        bindings,
+        io.now_unix,
+    ))?;
+    for name in &report.adopted {
+        writeln!(io.err, "  adopted `{name}`: it was created before the interruption")?;
+    }
+    for name in &report.removed {
+        writeln!(io.err, "  forgot `{name}`: it was deleted before the interruption")?;
+    }
+    for name in &report.cleared {
+        writeln!(io.err, "  `{name}`: the interrupted operation had not taken effect")?;
+    }
+    Ok(())
+}
+
+/// Shows the plan, asks, applies it and reports.
+fn execute(
+    plan: &Plan,
+    store: &Store,
+    runtime: &tokio::runtime::Runtime,
+    provider: Arc<dyn Provider>,
+    args: &ApplyArgs,
+    kind: RunKind,
+    io: &mut Io<'_>,
+) -> anyhow::Result<ExitCode> {
+    write!(io.out, "{}", render_plan(plan, RenderOptions { color: io.color }))?;
+    if plan.is_empty() {
+        return Ok(ExitCode::SUCCESS);
+    }
+    let verb = if kind == RunKind::Destroy {
+        "destroy all these resources"
+    } else {
+        "perform these actions"
+    };
+    if !args.yes {
+        match (io.confirm)(&format!("\nDo you want to {verb}?")) {
+            Some(true) => {}
+            Some(false) => {
+                writeln!(io.out, "\nCancelled: nothing was changed.")?;
+                return Ok(ExitCode::FAILURE);
+            }
+            None => bail!(
+                "refusing to {verb} without confirmation: standard input is not a terminal; pass --yes"
+            ),
+        }
+    }
+    writeln!(io.out)?;
+    let progress = ConsoleProgress::new(plan);
+    let options = ApplyOptions {
+        parallelism: usize::from(args.parallelism),
+        kind,
+        started_at_unix: io.now_unix,
+    };
+    let report =
+        runtime.block_on(cairn_engine::apply(plan, store, provider, options, &progress))?;
+    progress.finish();
+    report_outcome(&report, kind, args, io)
+}
+
+fn report_outcome(
+    report: &ApplyReport,
+    kind: RunKind,
+    args: &ApplyArgs,
+    io: &mut Io<'_>,
+) -> anyhow::Result<ExitCode> {
+    let noun = if kind == RunKind::Destroy { "Destroy" } else { "Apply" };
+    if report.succeeded() {
+        let line = format!("{noun} complete! {} operations.", report.completed.len());
+        writeln!(io.out, "\n{}", paint(io.color, &line, Style::new().green().bold()))?;
+    } else {
+        let line = format!(
+            "{noun} failed: {} operations succeeded, {} failed, {} skipped.",
+            report.completed.len(),
+            report.failed.len(),
+            report.skipped.len()
+        );
+        writeln!(io.out, "\n{}", paint(io.color, &line, Style::new().red().bold()))?;
+        for failure in &report.failed {
+            let operation = &failure.operation;
+            writeln!(
+                io.out,
+                "  failed  {} {} ({:?}): {}",
+                operation.type_token, operation.name, operation.kind, failure.message
+            )?;
+        }
+        for skipped in &report.skipped {
+            let operation = &skipped.operation;
+            writeln!(
+                io.out,
+                "  skipped {} {}: waits on `{}`",
+                operation.type_token, operation.name, skipped.because_of
+            )?;
+        }
+        writeln!(
+            io.out,
+            "Everything that succeeded is recorded in the state; fix the failures and run apply again."
+        )?;
+    }
+    if kind == RunKind::Apply {
+        print_outputs(&report.outputs, io)?;
+        write_flat_outputs(&report.outputs, &args.outputs)?;
+        writeln!(io.out, "\nWrote the outputs to {}.", args.outputs.display())?;
+    }
+    Ok(if report.succeeded() { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+}
+
+/// `text` in `style` when colour is on.
+pub(super) fn paint(color: bool, text: &str, style: Style) -> String {
+    if color { text.style(style).to_string() } else { text.to_owned() }
+}
+
+fn write_plan_file(plan: &Plan, path: &Path) -> anyhow::Result<()> {
+    let text = serde_json::to_string_pretty(plan)?;
+    write_file(path, text.as_bytes())
+}
+
+fn read_plan_file(path: &Path) -> anyhow::Result<Plan> {
+    let text = std::fs::read_to_string(path).with_context(|| {
+        format!("cannot read plan file {}: run `plan --out {0}` first", path.display())
+    })?;
+    let plan: Plan = serde_json::from_str(&text).with_context(|| {
+        format!("plan file {} is not a cairn plan: run `plan --out {0}` again", path.display())
+    })?;
+    if plan.format_version != cairn_engine::PLAN_FORMAT_VERSION {
+        bail!(
+            "plan file {} has format {} but this cairn reads format {}: run `plan --out` again",
+            path.display(),
+            plan.format_version,
+            cairn_engine::PLAN_FORMAT_VERSION
+        );
+    }
+    Ok(plan)
+}
+
+/// Writes `bytes` to `path`, creating its directory.
+pub(super) fn write_file(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
+    if let Some(parent) = path.parent().filter(|parent| !parent.as_os_str().is_empty()) {
+        std::fs::create_dir_all(parent)
+            .with_context(|| format!("cannot create directory {}", parent.display()))?;
+    }
+    std::fs::write(path, bytes).with_context(|| format!("cannot write {}", path.display()))
+}

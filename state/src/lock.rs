@@ -1,0 +1,168 @@
+//! Who holds the state: sled's exclusive OS lock, and the lock record that names the holder.
+//!
+//! sled 0.34 takes `flock(LOCK_EX | LOCK_NB)` on `db` when it opens the database, and the OS
+//! drops that lock when the process exits, however it exits. The lock record `lock.json` only
+//! says who holds the OS lock: it is written after sled's lock is obtained, removed before it is
+//! released, and a record left behind by a crash is simply overwritten by the next holder.
+
+use std::fs::{self, File, TryLockError};
+use std::io;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::StateError;
+
+/// The lock record's name inside the state directory.
+pub(crate) const LOCK_FILE: &str = "lock.json";
+/// sled's data file, which sled locks.
+pub(crate) const DB_FILE: &str = "db";
+/// How long [`ReleaseWait`] waits for sled's last I/O before giving up.
+const RELEASE_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// The contents of `lock.json`.
+#[derive(Debug, Serialize, Deserialize)]
+struct LockRecord {
+    pid: u32,
+    started_at_unix: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    hostname: Option<String>,
+}
+
+/// The written lock record of a read-write store; dropping it removes the record.
+#[derive(Debug)]
+pub(crate) struct LockRecordGuard {
+    path: PathBuf,
+}
+
+impl Drop for LockRecordGuard {
+    fn drop(&mut self) {
+        if let Err(e) = fs::remove_file(&self.path) {
+            tracing::warn!(path = %self.path.display(), error = %e, "could not remove the lock record");
+        }
+    }
+}
+
+/// Placed after the sled handles, waits on drop until sled's lock on `db` is really released.
+///
+/// sled 0.34 finishes log writes on background threads that keep `db` (and so its lock) open
+/// for a moment after the last handle is dropped; without this wait, reopening the state right
+/// away in the same process would fail with [`StateError::Locked`], and the files could still
+/// change after the store is gone.
+#[derive(Debug)]
+pub(crate) struct ReleaseWait {
+    db: PathBuf,
+}
+
+impl ReleaseWait {
+    /// Waits for the release of sled's lock on `dir/db`.
+    pub(crate) fn new(dir: &Path) -> Self {
+        ReleaseWait { db: dir.join(DB_FILE) }
+    }
+}
+
+impl Drop for ReleaseWait {
+    fn drop(&mut self) {
+        let Ok(file) = File::open(&self.db) else { return };
+        let deadline = Instant::now() + RELEASE_TIMEOUT;
+        loop {
+            match file.try_lock() {
+                Ok(()) => return, // released again when `file` closes
+                Err(TryLockError::WouldBlock) if Instant::now() < deadline => {
+                    std::thread::sleep(Duration::from_millis(2));
+                }
+                Err(e) => {
+                    tracing::warn!(path = %self.db.display(), error = %e, "sled's lock was not released in time");
+                    return;
+                }
+            }
+        }
+    }
+}
+
+/// Writes `dir/lock.json` for this process. Call only while holding sled's lock on `dir`.
+pub(crate) fn write_record(dir: &Path) -> Result<LockRecordGuard, StateError> {
+    let path = dir.join(LOCK_FILE);
+    if let Some(stale) = read_record(&path) {
+        tracing::warn!(pid = stale.pid, "replacing the lock record left by a process that is gone");
+    }
+    let record = LockRecord {
+        pid: std::process::id(),
+        started_at_unix: SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs()),
+        hostname: fs::read_to_string("/proc/sys/kernel/hostname").ok().map(|h| h.trim().to_owned()),
+    };
+    let text = serde_json::to_vec_pretty(&record).map_err(io::Error::other);
+    text.and_then(|text| fs::write(&path, text))
+        .map_err(|e| StateError::io("write the lock record", &path, e))?;
+    Ok(LockRecordGuard { path })
+}
+
+/// Whether `error` is sled's "could not acquire lock" on open.
+pub(crate) fn is_conflict(error: &sled::Error) -> bool {
+    matches!(error, sled::Error::Io(e) if e.to_string().contains("could not acquire lock"))
+}
+
+/// The [`StateError::Locked`] for `dir`, with the holder from its lock record when readable.
+pub(crate) fn locked(dir: &Path) -> StateError {
+    let record = read_record(&dir.join(LOCK_FILE));
+    StateError::Locked {
+        dir: dir.to_owned(),
+        pid: record.as_ref().map(|r| r.pid),
+        since: record.and_then(|r| rfc3339(r.started_at_unix)),
+    }
+}
+
+/// Takes a shared lock on `dir/db` without writing anything, so that no writer can start
+/// while it is held. `Ok(None)` when there is no database file.
+pub(crate) fn hold_shared(dir: &Path) -> Result<Option<File>, StateError> {
+    let path = dir.join(DB_FILE);
+    let file = match File::open(&path) {
+        Ok(file) => file,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(StateError::io("open the state database", path, e)),
+    };
+    match file.try_lock_shared() {
+        Ok(()) => Ok(Some(file)),
+        Err(TryLockError::WouldBlock) => Err(locked(dir)),
+        Err(TryLockError::Error(e)) => Err(StateError::io("lock the state database", path, e)),
+    }
+}
+
+fn read_record(path: &Path) -> Option<LockRecord> {
+    let text = fs::read(path).ok()?;
+    serde_json::from_slice(&text).ok()
+}
+
+/// `unix` seconds as RFC 3339 in UTC, e.g. `2025-01-31T08:00:00Z`.
+fn rfc3339(unix: u64) -> Option<String> {
+    let at = time::OffsetDateTime::from_unix_timestamp(i64::try_from(unix).ok()?).ok()?;
+    at.format(&time::format_description::well_known::Rfc3339).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rfc3339_is_utc() {
+        assert_eq!(rfc3339(0).as_deref(), Some("1970-01-01T00:00:00Z"));
+        assert_eq!(rfc3339(1_738_310_400).as_deref(), Some("2025-01-31T08:00:00Z"));
+    }
+
+    #[test]
+    fn locked_reads_the_record_and_tolerates_garbage() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let guard = write_record(dir.path()).expect("write");
+        let StateError::Locked { pid, since, .. } = locked(dir.path()) else {
+            panic!("not Locked")
+        };
+        assert_eq!(pid, Some(std::process::id()));
+        assert!(since.is_some());
+        drop(guard);
+        assert!(!dir.path().join(LOCK_FILE).exists());
+        fs::write(dir.path().join(LOCK_FILE), "garbage").expect("write");
+        let message = locked(dir.path()).to_string();
+        assert!(message.starts_with("state is locked by another process in `"), "{message}");
+    }
+}

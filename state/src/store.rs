@@ -1,0 +1,756 @@
+//! The [`Store`]: one state directory, its sled trees, and every read and write.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use sled::transaction::{
+    ConflictableTransactionError, ConflictableTransactionResult, TransactionError, Transactional,
+    TransactionalTree,
+};
+use sled::{IVec, Tree};
+use tempfile::TempDir;
+
+use crate::codec::{Codec, Record};
+use crate::envelope::SCHEMA_VERSION;
+use crate::error::StateError;
+use crate::keys::{self, HistoryKey};
+use crate::lock::{self, LockRecordGuard, ReleaseWait};
+use crate::model::{
+    AppliedChanges, ApplyId, Metadata, OperationKind, PendingOperation, ResourceRecord, Snapshot,
+};
+use crate::secrets::{self, SecretError, Secrets};
+
+/// How many records [`Store::snapshot`] reads from sled before decoding them; batches of a
+/// quarter of this or less are decoded on one thread.
+const DECODE_BATCH: usize = 16_384;
+
+/// The most memory sled's page cache may use (its default is 1 GiB). A snapshot decodes every
+/// record once, so a bigger cache buys nothing.
+const SLED_CACHE_BYTES: u64 = 128 * 1024 * 1024;
+
+/// How many applies [`Store::history`] keeps.
+pub const HISTORY_LIMIT: u64 = 20;
+
+/// A handle on one state directory. Cheap to clone; every clone shares the same database, and
+/// the lock is released when the last clone is dropped.
+#[derive(Clone)]
+pub struct Store {
+    inner: Arc<Inner>,
+}
+
+/// Field order is drop order, and it matters: the lock record goes before sled releases its
+/// lock, the wait for that release comes after the sled handles, and a read-only copy is
+/// deleted after the database that uses it has closed.
+struct Inner {
+    /// `Some` for a read-write store; `None` for a read-only one.
+    lock_record: Option<LockRecordGuard>,
+    dir: PathBuf,
+    db: sled::Db,
+    trees: Trees,
+    codec: Codec,
+    _lock_release: Option<ReleaseWait>,
+    _copy: Option<TempDir>,
+}
+
+struct Trees {
+    metadata: Tree,
+    resources: Tree,
+    outputs: Tree,
+    bindings: Tree,
+    journal: Tree,
+    history: Tree,
+}
+
+impl Trees {
+    fn open(db: &sled::Db) -> sled::Result<Self> {
+        Ok(Trees {
+            metadata: db.open_tree(keys::METADATA)?,
+            resources: db.open_tree(keys::RESOURCES)?,
+            outputs: db.open_tree(keys::OUTPUTS)?,
+            bindings: db.open_tree(keys::BINDINGS)?,
+            journal: db.open_tree(keys::JOURNAL)?,
+            history: db.open_tree(keys::HISTORY)?,
+        })
+    }
+}
+
+/// The payload of the one record in the `metadata` tree.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+struct StateRecord {
+    lineage: String,
+    serial: u64,
+    last_apply: u64,
+}
+
+/// The payload of an apply's header in the `history` tree.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+struct ApplyHeader {
+    kind: OperationKind,
+    started_at_unix: u64,
+}
+
+type TxResult<T> = ConflictableTransactionResult<T, StateError>;
+
+impl Store {
+    /// Opens the state in `dir` for reading and writing, creating it if missing.
+    ///
+    /// Takes sled's exclusive lock, then writes the lock record `dir/lock.json` (pid, start
+    /// time, host name), which is removed when the last clone of the store is dropped. A new
+    /// state gets its lineage and its secrets key (`dir/secrets.key`, mode 0600) here.
+    ///
+    /// Opening and dropping, even without writes, changes files of `dir`: see the crate docs.
+    ///
+    /// # Errors
+    ///
+    /// [`StateError::Locked`] when another store holds `dir`, or any error of reading the
+    /// directory.
+    pub fn open(dir: &Path) -> Result<Store, StateError> {
+        let db = sled_config(dir).open().map_err(|e| {
+            if lock::is_conflict(&e) { lock::locked(dir) } else { StateError::database(dir, e) }
+        })?;
+        let lock = lock::write_record(dir)?;
+        let trees = Trees::open(&db).map_err(|e| StateError::database(dir, e))?;
+        let is_new = !trees
+            .metadata
+            .contains_key(keys::STATE_KEY)
+            .map_err(|e| StateError::database(dir, e))?;
+        let secrets = if is_new { Secrets::load_or_create(dir)? } else { Secrets::load(dir)? };
+        let store = Store::assemble(Some(lock), dir, db, trees, secrets, None);
+        if is_new {
+            store.initialize()?;
+        }
+        Ok(store)
+    }
+
+    /// Opens the state in `dir` for reading only, and changes nothing in `dir`.
+    ///
+    /// sled rewrites files when it opens a database, so this copies the database files (not
+    /// the lock record or the key) to a temporary directory, holding a shared lock on `dir/db`
+    /// during the copy, and opens the copy. Writes return [`StateError::ReadOnly`]. A missing
+    /// state reads as empty, with an empty lineage and serial 0; `dir` is not created.
+    ///
+    /// # Errors
+    ///
+    /// [`StateError::Locked`] when a read-write store holds `dir`, or any error of reading it.
+    pub fn open_read_only(dir: &Path) -> Result<Store, StateError> {
+        let copy = tempfile::Builder::new().prefix("cairn-state-").tempdir().map_err(|e| {
+            StateError::io("create a temporary directory in", std::env::temp_dir(), e)
+        })?;
+        if let Some(_shared) = lock::hold_shared(dir)? {
+            copy_database(dir, copy.path())?;
+        }
+        let db = sled_config(copy.path()).open().map_err(|e| StateError::database(dir, e))?;
+        let trees = Trees::open(&db).map_err(|e| StateError::database(dir, e))?;
+        Ok(Store::assemble(None, dir, db, trees, Secrets::load(dir)?, Some(copy)))
+    }
+
+    fn assemble(
+        lock_record: Option<LockRecordGuard>,
+        dir: &Path,
+        db: sled::Db,
+        trees: Trees,
+        secrets: Secrets,
+        copy: Option<TempDir>,
+    ) -> Store {
+        let _lock_release = lock_record.as_ref().map(|_| ReleaseWait::new(dir));
+        let codec = Codec::new(secrets);
+        let dir = dir.to_owned();
+        let inner = Inner { lock_record, dir, db, trees, codec, _lock_release, _copy: copy };
+        Store { inner: Arc::new(inner) }
+    }
+
+    /// Writes the metadata of a new state and makes it durable.
+    fn initialize(&self) -> Result<(), StateError> {
+        let mut lineage = [0u8; 16];
+        rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, &mut lineage);
+        let lineage = lineage.iter().map(|b| format!("{b:02x}")).collect();
+        let state = StateRecord { lineage, serial: 0, last_apply: 0 };
+        let bytes = self.encode(keys::METADATA, keys::STATE_KEY, &state)?;
+        self.trees().metadata.insert(keys::STATE_KEY, bytes).map_err(|e| self.db_error(e))?;
+        tracing::info!(dir = %self.dir().display(), lineage = %state.lineage, "created a new state");
+        self.flush()
+    }
+
+    /// The state directory this store was opened on.
+    pub fn dir(&self) -> &Path {
+        &self.inner.dir
+    }
+
+    /// The schema version, lineage and serial.
+    ///
+    /// # Errors
+    ///
+    /// A corrupt or newer metadata record, or a database failure.
+    pub fn metadata(&self) -> Result<Metadata, StateError> {
+        let Some(bytes) =
+            self.trees().metadata.get(keys::STATE_KEY).map_err(|e| self.db_error(e))?
+        else {
+            return Ok(Metadata {
+                schema_version: SCHEMA_VERSION,
+                lineage: String::new(),
+                serial: 0,
+            });
+        };
+        let (schema_version, state): (u16, StateRecord) =
+            self.inner.codec.decode_versioned(keys::METADATA, keys::STATE_KEY, &bytes)?;
+        Ok(Metadata { schema_version, lineage: state.lineage, serial: state.serial })
+    }
+
+    /// Everything in the state: metadata, resources, stack outputs, bindings and journal.
+    ///
+    /// Consistent as long as nothing writes meanwhile (the lock sees to that across processes).
+    ///
+    /// # Errors
+    ///
+    /// The first record that is corrupt, newer, or has a secret that cannot be decrypted: no
+    /// record is ever skipped.
+    pub fn snapshot(&self) -> Result<Snapshot, StateError> {
+        Ok(Snapshot {
+            metadata: self.metadata()?,
+            resources: self.decode_tree(keys::RESOURCES, &self.trees().resources)?,
+            outputs: self.outputs()?,
+            bindings: self.decode_tree(keys::BINDINGS, &self.trees().bindings)?,
+            pending: self.pending_operations()?,
+        })
+    }
+
+    /// Registers a new apply (or destroy or refresh) in the history and returns its id; drops
+    /// what history holds about all but the last [`HISTORY_LIMIT`] applies.
+    ///
+    /// # Errors
+    ///
+    /// [`StateError::ReadOnly`], a corrupt metadata record, or a database failure.
+    pub fn begin_apply(
+        &self,
+        kind: OperationKind,
+        started_at_unix: u64,
+    ) -> Result<ApplyId, StateError> {
+        self.writable()?;
+        let header = ApplyHeader { kind, started_at_unix };
+        let trees = self.trees();
+        let id = self.transact((&trees.metadata, &trees.history), |(metadata, history)| {
+            let mut state = self.state_in(metadata)?;
+            state.last_apply += 1;
+            self.put_in(metadata, keys::METADATA, keys::STATE_KEY, &state)?;
+            self.put_in(history, keys::HISTORY, &keys::apply_header(state.last_apply), &header)?;
+            Ok(state.last_apply)
+        })?;
+        self.prune_history(id)?;
+        Ok(ApplyId(id))
+    }
+
+    /// Writes `record` (under `record.urn`) as part of `apply`; returns the serial after it.
+    ///
+    /// The serial and history change only when the stored record differs from `record`.
+    /// Durable at the next [`flush`](Store::flush) (sled also flushes every 500 ms, and on drop).
+    ///
+    /// # Errors
+    ///
+    /// [`StateError::UnknownApply`], [`StateError::ReadOnly`], a secret without a key, a corrupt
+    /// record in the way, or a database failure. On error nothing was written.
+    pub fn put_resource(&self, apply: ApplyId, record: &ResourceRecord) -> Result<u64, StateError> {
+        self.change(apply, &record.urn, Some(record), false)
+    }
+
+    /// Removes the record of `urn` as part of `apply`; returns the serial after it (unchanged
+    /// when there was no such record).
+    ///
+    /// # Errors
+    ///
+    /// As [`put_resource`](Store::put_resource).
+    pub fn remove_resource(&self, apply: ApplyId, urn: &str) -> Result<u64, StateError> {
+        self.change(apply, urn, None, false)
+    }
+
+    /// Inserts or overwrites the given provider binding configurations; others stay.
+    ///
+    /// # Errors
+    ///
+    /// [`StateError::ReadOnly`], a secret without a key, or a database failure.
+    pub fn put_bindings(&self, bindings: &BTreeMap<String, Value>) -> Result<(), StateError> {
+        self.writable()?;
+        let mut batch = sled::Batch::default();
+        for (name, config) in bindings {
+            batch.insert(name.as_bytes(), self.encode(keys::BINDINGS, name.as_bytes(), config)?);
+        }
+        self.trees().bindings.apply_batch(batch).map_err(|e| self.db_error(e))
+    }
+
+    /// Removes the provider binding configuration `name`, if any.
+    ///
+    /// # Errors
+    ///
+    /// [`StateError::ReadOnly`], or a database failure.
+    pub fn remove_binding(&self, name: &str) -> Result<(), StateError> {
+        self.writable()?;
+        self.trees().bindings.remove(name).map(drop).map_err(|e| self.db_error(e))
+    }
+
+    /// Replaces the whole set of stack outputs as part of `apply`, which records the previous
+    /// set in history the first time it replaces them. Does not change the serial.
+    ///
+    /// # Errors
+    ///
+    /// [`StateError::UnknownApply`], [`StateError::ReadOnly`], a secret without a key, or a
+    /// database failure.
+    pub fn replace_outputs(
+        &self,
+        apply: ApplyId,
+        outputs: &BTreeMap<String, Value>,
+    ) -> Result<(), StateError> {
+        self.writable()?;
+        let encoded = IVec::from(self.encode(keys::OUTPUTS, keys::OUTPUTS_KEY, outputs)?);
+        let empty = IVec::from(self.encode(
+            keys::OUTPUTS,
+            keys::OUTPUTS_KEY,
+            &BTreeMap::<String, Value>::new(),
+        )?);
+        let trees = self.trees();
+        self.transact((&trees.outputs, &trees.history), |(stored, history)| {
+            require_apply(history, apply)?;
+            let old = stored.get(keys::OUTPUTS_KEY)?;
+            let old_outputs: BTreeMap<String, Value> = match &old {
+                Some(bytes) => self.decode_in(keys::OUTPUTS, keys::OUTPUTS_KEY, bytes)?,
+                None => BTreeMap::new(),
+            };
+            if old_outputs == *outputs {
+                return Ok(());
+            }
+            let entry = keys::apply_outputs(apply.0);
+            if history.get(&entry)?.is_none() {
+                history.insert(entry, old.unwrap_or_else(|| empty.clone()))?;
+            }
+            stored.insert(keys::OUTPUTS_KEY, encoded.clone())?;
+            Ok(())
+        })
+    }
+
+    /// Records that the provider call described by `op` is about to start, durably (flushed)
+    /// before returning. One entry per URN: a second begin replaces the first.
+    ///
+    /// # Errors
+    ///
+    /// [`StateError::ReadOnly`], a secret without a key, or a database failure.
+    pub fn journal_begin(&self, op: &PendingOperation) -> Result<(), StateError> {
+        self.writable()?;
+        let bytes = self.encode(keys::JOURNAL, op.urn.as_bytes(), op)?;
+        self.trees().journal.insert(op.urn.as_bytes(), bytes).map_err(|e| self.db_error(e))?;
+        self.flush()
+    }
+
+    /// Clears the journal entry of `urn` after a call that failed (so nothing changed), durably.
+    ///
+    /// # Errors
+    ///
+    /// [`StateError::ReadOnly`], or a database failure.
+    pub fn journal_clear(&self, urn: &str) -> Result<(), StateError> {
+        self.writable()?;
+        self.trees().journal.remove(urn).map_err(|e| self.db_error(e))?;
+        self.flush()
+    }
+
+    /// After a successful create or update: in one transaction writes `record`, its history
+    /// entry and the serial, and clears its journal entry; then flushes. Returns the serial.
+    ///
+    /// # Errors
+    ///
+    /// As [`put_resource`](Store::put_resource). On error nothing was written, and the journal
+    /// entry stays.
+    pub fn finish_put(&self, apply: ApplyId, record: &ResourceRecord) -> Result<u64, StateError> {
+        let serial = self.change(apply, &record.urn, Some(record), true)?;
+        self.flush()?;
+        Ok(serial)
+    }
+
+    /// After a successful delete: in one transaction removes the record of `urn`, writes its
+    /// history entry and the serial, and clears its journal entry; then flushes. Returns the
+    /// serial.
+    ///
+    /// # Errors
+    ///
+    /// As [`finish_put`](Store::finish_put).
+    pub fn finish_remove(&self, apply: ApplyId, urn: &str) -> Result<u64, StateError> {
+        let serial = self.change(apply, urn, None, true)?;
+        self.flush()?;
+        Ok(serial)
+    }
+
+    /// The journal: calls that started and were neither finished nor cleared, by URN.
+    ///
+    /// # Errors
+    ///
+    /// A corrupt or newer journal record, or a database failure.
+    pub fn pending_operations(&self) -> Result<Vec<PendingOperation>, StateError> {
+        let pending = self.decode_tree(keys::JOURNAL, &self.trees().journal)?;
+        Ok(pending.into_values().collect())
+    }
+
+    /// The retained applies, newest first, each with the versions it replaced.
+    ///
+    /// # Errors
+    ///
+    /// A corrupt or newer history record, or a database failure.
+    pub fn history(&self) -> Result<Vec<AppliedChanges>, StateError> {
+        let mut applies: Vec<AppliedChanges> = Vec::new();
+        for entry in self.trees().history.iter() {
+            let (key, bytes) = entry.map_err(|e| self.db_error(e))?;
+            let parsed = keys::parse_history(&key);
+            let current = applies
+                .last_mut()
+                .filter(|changes| Some(changes.id.0) == parsed.as_ref().map(history_id));
+            match (parsed, current) {
+                (Some(HistoryKey::Header(id)), _) => {
+                    let header: ApplyHeader = self.decode(keys::HISTORY, &key, &bytes)?;
+                    applies.push(AppliedChanges {
+                        id: ApplyId(id),
+                        kind: header.kind,
+                        started_at_unix: header.started_at_unix,
+                        previous_resources: BTreeMap::new(),
+                        previous_outputs: None,
+                    });
+                }
+                (Some(HistoryKey::Resource(_, urn)), Some(changes)) => {
+                    let previous = self.decode(keys::HISTORY, &key, &bytes)?;
+                    changes.previous_resources.insert(urn.to_owned(), previous);
+                }
+                (Some(HistoryKey::Outputs(_)), Some(changes)) => {
+                    changes.previous_outputs = Some(self.decode(keys::HISTORY, &key, &bytes)?);
+                }
+                _ => return Err(corrupt(keys::HISTORY, &key, "it belongs to no registered apply")),
+            }
+        }
+        applies.reverse();
+        Ok(applies)
+    }
+
+    /// Makes every write so far durable (fsync).
+    ///
+    /// # Errors
+    ///
+    /// A database failure.
+    pub fn flush(&self) -> Result<(), StateError> {
+        self.inner.db.flush().map(drop).map_err(|e| self.db_error(e))
+    }
+
+    /// The one write path for resources: `new` replaces (`Some`) or removes (`None`) the record
+    /// of `urn`; serial and history change only if the stored record changes.
+    fn change(
+        &self,
+        apply: ApplyId,
+        urn: &str,
+        new: Option<&ResourceRecord>,
+        clear_journal: bool,
+    ) -> Result<u64, StateError> {
+        self.writable()?;
+        let encoded = new
+            .map(|r| self.encode(keys::RESOURCES, urn.as_bytes(), r).map(IVec::from))
+            .transpose()?;
+        let entry = keys::apply_resource(apply.0, urn);
+        let absent = IVec::from(self.encode(keys::HISTORY, &entry, &None::<ResourceRecord>)?);
+        let trees = self.trees();
+        let serial = self.transact(
+            (&trees.metadata, &trees.resources, &trees.journal, &trees.history),
+            |(metadata, resources, journal, history)| {
+                require_apply(history, apply)?;
+                if clear_journal {
+                    journal.remove(urn.as_bytes())?;
+                }
+                let mut state = self.state_in(metadata)?;
+                let old = resources.get(urn.as_bytes())?;
+                if !self.differs(urn, old.as_ref(), new)? {
+                    return Ok(state.serial);
+                }
+                if history.get(&entry)?.is_none() {
+                    history.insert(entry.as_slice(), old.unwrap_or_else(|| absent.clone()))?;
+                }
+                match &encoded {
+                    Some(bytes) => resources.insert(urn.as_bytes(), bytes.clone())?,
+                    None => resources.remove(urn.as_bytes())?,
+                };
+                state.serial += 1;
+                self.put_in(metadata, keys::METADATA, keys::STATE_KEY, &state)?;
+                Ok(state.serial)
+            },
+        )?;
+        tracing::debug!(urn, serial, "recorded resource change");
+        Ok(serial)
+    }
+
+    /// Whether writing `new` over `old` (the stored bytes of `urn`) changes anything.
+    fn differs(
+        &self,
+        urn: &str,
+        old: Option<&IVec>,
+        new: Option<&ResourceRecord>,
+    ) -> TxResult<bool> {
+        Ok(match (old, new) {
+            (None, None) => false,
+            (Some(bytes), Some(new)) => {
+                self.decode_in::<ResourceRecord>(keys::RESOURCES, urn.as_bytes(), bytes)? != *new
+            }
+            _ => true,
+        })
+    }
+
+    /// Removes every history entry of applies older than the last [`HISTORY_LIMIT`].
+    fn prune_history(&self, newest: u64) -> Result<(), StateError> {
+        let keep_from = newest.saturating_sub(HISTORY_LIMIT - 1);
+        let history = &self.trees().history;
+        let mut batch = sled::Batch::default();
+        for entry in history.range(..keys::apply_start(keep_from)) {
+            batch.remove(entry.map_err(|e| self.db_error(e))?.0);
+        }
+        history.apply_batch(batch).map_err(|e| self.db_error(e))
+    }
+
+    /// The stack outputs.
+    fn outputs(&self) -> Result<BTreeMap<String, Value>, StateError> {
+        match self.trees().outputs.get(keys::OUTPUTS_KEY).map_err(|e| self.db_error(e))? {
+            Some(bytes) => self.decode(keys::OUTPUTS, keys::OUTPUTS_KEY, &bytes),
+            None => Ok(BTreeMap::new()),
+        }
+    }
+
+    /// Decodes every record of `tree`, keyed by its UTF-8 key.
+    ///
+    /// Reads from sled in batches, and decodes each batch (checksum, JSON, secrets) on all
+    /// available cores: raw bytes are held for one batch at a time.
+    fn decode_tree<R: Record + Send>(
+        &self,
+        name: &'static str,
+        tree: &Tree,
+    ) -> Result<BTreeMap<String, R>, StateError> {
+        let workers = std::thread::available_parallelism().map_or(1, usize::from);
+        let mut entries = tree.iter();
+        let mut records = Vec::new();
+        loop {
+            let batch = entries.by_ref().take(DECODE_BATCH).collect::<Result<Vec<_>, _>>();
+            let batch = batch.map_err(|e| self.db_error(e))?;
+            if batch.is_empty() {
+                return Ok(records.into_iter().collect());
+            }
+            let chunk_len = batch.len().div_ceil(workers).max(DECODE_BATCH / 4);
+            let decoded = std::thread::scope(|scope| {
+                let decode = |chunk: &[(IVec, IVec)]| -> Result<Vec<(String, R)>, StateError> {
+                    chunk.iter().map(|(key, bytes)| self.decode_entry(name, key, bytes)).collect()
+                };
+                let mut chunks = batch.chunks(chunk_len);
+                let first = chunks.next().unwrap_or_default();
+                let others: Vec<_> =
+                    chunks.map(|chunk| scope.spawn(move || decode(chunk))).collect();
+                let mut decoded = vec![decode(first)];
+                decoded.extend(others.into_iter().map(|worker| {
+                    worker.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+                }));
+                decoded
+            });
+            for chunk in decoded {
+                records.extend(chunk?);
+            }
+        }
+    }
+
+    /// Decodes one entry of `tree` with its UTF-8 key.
+    fn decode_entry<R: Record>(
+        &self,
+        name: &'static str,
+        key: &[u8],
+        bytes: &[u8],
+    ) -> Result<(String, R), StateError> {
+        let record = self.decode(name, key, bytes)?;
+        let key =
+            std::str::from_utf8(key).map_err(|_| corrupt(name, key, "its key is not UTF-8"))?;
+        Ok((key.to_owned(), record))
+    }
+
+    /// The state record, inside a transaction.
+    fn state_in(&self, metadata: &TransactionalTree) -> TxResult<StateRecord> {
+        let bytes = metadata.get(keys::STATE_KEY)?;
+        let bytes = bytes
+            .ok_or_else(|| abort(corrupt(keys::METADATA, keys::STATE_KEY, "it is missing")))?;
+        self.decode_in(keys::METADATA, keys::STATE_KEY, &bytes)
+    }
+
+    /// Encodes and inserts `record`, inside a transaction.
+    fn put_in<R: Record>(
+        &self,
+        tx: &TransactionalTree,
+        tree: &'static str,
+        key: &[u8],
+        record: &R,
+    ) -> TxResult<()> {
+        tx.insert(key, self.encode(tree, key, record).map_err(abort)?)?;
+        Ok(())
+    }
+
+    fn decode_in<R: Record>(&self, tree: &'static str, key: &[u8], bytes: &[u8]) -> TxResult<R> {
+        self.decode(tree, key, bytes).map_err(abort)
+    }
+
+    fn encode<R: Record>(
+        &self,
+        tree: &'static str,
+        key: &[u8],
+        record: &R,
+    ) -> Result<Vec<u8>, StateError> {
+        self.inner.codec.encode(tree, key, record)
+    }
+
+    fn decode<R: Record>(
+        &self,
+        tree: &'static str,
+        key: &[u8],
+        bytes: &[u8],
+    ) -> Result<R, StateError> {
+        self.inner.codec.decode(tree, key, bytes)
+    }
+
+    /// Runs a sled transaction over `trees`, mapping its errors.
+    fn transact<T, Trees: Transactional<StateError>>(
+        &self,
+        trees: Trees,
+        body: impl Fn(&Trees::View) -> TxResult<T>,
+    ) -> Result<T, StateError> {
+        trees.transaction(body).map_err(|e| match e {
+            TransactionError::Abort(e) => e,
+            TransactionError::Storage(e) => self.db_error(e),
+        })
+    }
+
+    fn writable(&self) -> Result<(), StateError> {
+        match self.inner.lock_record {
+            Some(_) => Ok(()),
+            None => Err(StateError::ReadOnly),
+        }
+    }
+
+    fn trees(&self) -> &Trees {
+        &self.inner.trees
+    }
+
+    fn db_error(&self, e: sled::Error) -> StateError {
+        StateError::database(self.dir(), e)
+    }
+}
+
+impl fmt::Debug for Store {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Store")
+            .field("dir", &self.inner.dir)
+            .field("read_only", &self.inner.lock_record.is_none())
+            .finish_non_exhaustive()
+    }
+}
+
+/// sled's configuration for the database in `path`.
+fn sled_config(path: &Path) -> sled::Config {
+    sled::Config::new().path(path).cache_capacity(SLED_CACHE_BYTES)
+}
+
+/// Fails the transaction unless `apply` has a header in `history`.
+fn require_apply(history: &TransactionalTree, apply: ApplyId) -> TxResult<()> {
+    match history.get(keys::apply_header(apply.0))? {
+        Some(_) => Ok(()),
+        None => Err(abort(StateError::UnknownApply { id: apply.0 })),
+    }
+}
+
+fn history_id(key: &HistoryKey<'_>) -> u64 {
+    match *key {
+        HistoryKey::Header(id) | HistoryKey::Resource(id, _) | HistoryKey::Outputs(id) => id,
+    }
+}
+
+fn abort(e: StateError) -> ConflictableTransactionError<StateError> {
+    ConflictableTransactionError::Abort(e)
+}
+
+fn corrupt(tree: &'static str, key: &[u8], reason: &str) -> StateError {
+    StateError::CorruptRecord { tree, key: keys::display(tree, key), reason: reason.to_owned() }
+}
+
+/// Copies sled's files from the state directory `from` into `to`: everything but the lock
+/// record and the secrets key.
+fn copy_database(from: &Path, to: &Path) -> Result<(), StateError> {
+    let entries =
+        fs::read_dir(from).map_err(|e| StateError::io("read the state directory", from, e))?;
+    for entry in entries {
+        let entry = entry.map_err(|e| StateError::io("read the state directory", from, e))?;
+        let name = entry.file_name();
+        if name == lock::LOCK_FILE || name == secrets::KEY_FILE {
+            continue;
+        }
+        copy_entry(&entry.path(), &to.join(name))?;
+    }
+    Ok(())
+}
+
+fn copy_entry(from: &Path, to: &Path) -> Result<(), StateError> {
+    let is_dir = fs::metadata(from).map_err(|e| StateError::io("read", from, e))?.is_dir();
+    if !is_dir {
+        return fs::copy(from, to).map(drop).map_err(|e| StateError::io("copy", from, e));
+    }
+    fs::create_dir(to).map_err(|e| StateError::io("create", to, e))?;
+    let entries = fs::read_dir(from).map_err(|e| StateError::io("read", from, e))?;
+    for entry in entries {
+        let entry = entry.map_err(|e| StateError::io("read", from, e))?;
+        copy_entry(&entry.path(), &to.join(entry.file_name()))?;
+    }
+    Ok(())
+}
+
+impl Record for StateRecord {}
+
+impl Record for ApplyHeader {}
+
+impl Record for ResourceRecord {
+    fn for_each_value(
+        &mut self,
+        f: &mut dyn FnMut(&mut Value) -> Result<(), SecretError>,
+    ) -> Result<(), SecretError> {
+        f(&mut self.inputs)?;
+        f(&mut self.outputs)
+    }
+}
+
+impl Record for PendingOperation {
+    fn for_each_value(
+        &mut self,
+        f: &mut dyn FnMut(&mut Value) -> Result<(), SecretError>,
+    ) -> Result<(), SecretError> {
+        f(&mut self.inputs)?;
+        f(&mut self.prior_outputs)
+    }
+}
+
+impl Record for Option<ResourceRecord> {
+    fn for_each_value(
+        &mut self,
+        f: &mut dyn FnMut(&mut Value) -> Result<(), SecretError>,
+    ) -> Result<(), SecretError> {
+        self.as_mut().map_or(Ok(()), |record| record.for_each_value(f))
+    }
+}
+
+impl Record for Value {
+    fn for_each_value(
+        &mut self,
+        f: &mut dyn FnMut(&mut Value) -> Result<(), SecretError>,
+    ) -> Result<(), SecretError> {
+        f(self)
+    }
+}
+
+impl Record for BTreeMap<String, Value> {
+    fn for_each_value(
+        &mut self,
+        f: &mut dyn FnMut(&mut Value) -> Result<(), SecretError>,
+    ) -> Result<(), SecretError> {
+        self.values_mut().try_for_each(f)
+    }
+}

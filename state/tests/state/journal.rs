@@ -1,0 +1,65 @@
+//! The pending-operation journal across a simulated crash.
+
+use cairn_state::{OperationKind, PendingKind, Store};
+
+use crate::common::{TestResult, pending, record, state_dir, urn};
+
+#[test]
+fn a_call_interrupted_before_finish_is_pending_after_reopen() -> TestResult {
+    let (_temp, dir) = state_dir();
+    let create = pending("vpc", PendingKind::Create);
+    let delete = pending("old", PendingKind::Delete);
+    {
+        let store = Store::open(&dir)?;
+        store.begin_apply(OperationKind::Apply, 1)?;
+        store.journal_begin(&create)?;
+        store.journal_begin(&delete)?;
+        // The process dies here: no finish, no clear.
+    }
+    let store = Store::open(&dir)?;
+    // Ordered by URN.
+    assert_eq!(store.pending_operations()?, vec![delete.clone(), create.clone()]);
+    assert_eq!(store.snapshot()?.pending, vec![delete, create]);
+    assert!(store.snapshot()?.resources.is_empty());
+
+    let apply = store.begin_apply(OperationKind::Apply, 2)?;
+    assert_eq!(store.finish_put(apply, &record("vpc", 1))?, 1);
+    store.journal_clear(&urn("old"))?;
+    drop(store);
+    let store = Store::open(&dir)?;
+    assert!(store.pending_operations()?.is_empty());
+    assert_eq!(store.snapshot()?.resources.len(), 1);
+    Ok(())
+}
+
+#[test]
+fn finish_clears_only_its_own_entry_and_begin_replaces() -> TestResult {
+    let (_temp, dir) = state_dir();
+    let store = Store::open(&dir)?;
+    let apply = store.begin_apply(OperationKind::Apply, 1)?;
+    store.journal_begin(&pending("a", PendingKind::Create))?;
+    let update = pending("a", PendingKind::Update);
+    store.journal_begin(&update)?;
+    let other = pending("b", PendingKind::Create);
+    store.journal_begin(&other)?;
+    assert_eq!(store.pending_operations()?, vec![update, other.clone()]);
+    store.finish_put(apply, &record("a", 1))?;
+    assert_eq!(store.pending_operations()?, vec![other]);
+    store.finish_remove(apply, &urn("b"))?;
+    assert!(store.pending_operations()?.is_empty());
+    store.journal_begin(&pending("a", PendingKind::Update))?;
+    assert_eq!(store.finish_put(apply, &record("a", 1))?, 1, "identical: no change");
+    assert!(store.pending_operations()?.is_empty(), "but the entry is cleared");
+    Ok(())
+}
+
+#[test]
+fn a_failed_finish_keeps_the_journal_entry() -> TestResult {
+    let (_temp, dir) = state_dir();
+    let store = Store::open(&dir)?;
+    let op = pending("a", PendingKind::Create);
+    store.journal_begin(&op)?;
+    store.finish_put(cairn_state::ApplyId(7), &record("a", 1)).expect_err("unknown apply");
+    assert_eq!(store.pending_operations()?, vec![op]);
+    Ok(())
+}

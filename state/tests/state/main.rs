@@ -1,0 +1,12 @@
+//! Integration tests of the state store, one binary for all (sled links once).
+
+mod common;
+mod corruption;
+mod crash;
+mod files;
+mod history;
+mod journal;
+mod locking;
+mod model;
+mod records;
+mod secrets;

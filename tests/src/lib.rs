@@ -1,0 +1,203 @@
+//! The test harness of cairn's end-to-end tests: the local AWS emulator (moto), fresh
+//! accounts per test, and providers pointed at it.
+//!
+//! `scripts/test` starts one emulator for the whole run and passes its URL in
+//! `CAIRN_EMULATOR_URL`; without it, each test process starts its own from the project's
+//! virtualenv (installed by `scripts/setup`) and stops it when the process exits. A test that
+//! needs the emulator fails, never skips, when it is missing.
+
+use std::io::{BufRead, BufReader};
+use std::net::TcpListener;
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+use std::sync::OnceLock;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::Duration;
+
+use cairn_aws::{AwsProvider, ProviderOptions, StaticCredentials};
+use cairn_engine::ProviderBinding;
+use serde_json::json;
+
+/// The emulator's dummy credentials (moto accepts any).
+pub const DUMMY_KEY: &str = "testing";
+
+/// The variable through which `scripts/test` hands over a running emulator.
+pub const EMULATOR_URL_VARIABLE: &str = "CAIRN_EMULATOR_URL";
+
+/// The repository's root directory.
+pub fn repo_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+/// The running emulator's endpoint URL, starting one for this process if needed.
+pub fn emulator_url() -> &'static str {
+    static URL: OnceLock<String> = OnceLock::new();
+    URL.get_or_init(|| match std::env::var(EMULATOR_URL_VARIABLE) {
+        Ok(url) if !url.is_empty() => url,
+        _ => start_emulator(),
+    })
+}
+
+/// Starts `moto_server` from the project's virtualenv on a free loopback port, watched by a
+/// shell that stops it when this process exits.
+fn start_emulator() -> String {
+    let moto = repo_root().join(".venv/bin/moto_server");
+    assert!(
+        moto.exists(),
+        "the AWS emulator (moto) is not installed at {}: run `scripts/setup` first \
+         (the tests need it and never skip)",
+        moto.display()
+    );
+    let port = TcpListener::bind("127.0.0.1:0")
+        .and_then(|listener| listener.local_addr())
+        .map(|address| address.port())
+        .expect("a free loopback port");
+    let watchdog = format!(
+        "'{}' -H 127.0.0.1 -p {port} >/dev/null 2>&1 & child=$!; trap 'kill $child' EXIT; \
+         echo started; while kill -0 {} 2>/dev/null; do sleep 1; done",
+        moto.display(),
+        std::process::id()
+    );
+    let mut shell = Command::new("bash")
+        .arg("-c")
+        .arg(watchdog)
+        .env("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("bash to start the emulator");
+    if let Some(stdout) = shell.stdout.take() {
+        let mut line = String::new();
+        let _ = BufReader::new(stdout).read_line(&mut line);
+    }
+    let url = format!("http://127.0.0.1:{port}");
+    wait_until_answering(port);
+    url
+}
+
+fn wait_until_answering(port: u16) {
+    for _ in 0..150 {
+        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    panic!("the AWS emulator did not answer on port {port} within 30 s: see `scripts/emulator`");
+}
+
+/// A new 12-digit account id no other test of this run uses.
+pub fn fresh_account() -> String {
+    static NEXT: AtomicU32 = AtomicU32::new(0);
+    let number = NEXT.fetch_add(1, Ordering::SeqCst);
+    let process = std::process::id() % 100_000;
+    format!("3{process:05}{number:06}")
+}
+
+/// A binding in `account` and `region` that reaches the account by assuming a role in it.
+pub fn binding(name: &str, account: &str, region: &str) -> ProviderBinding {
+    ProviderBinding {
+        name: name.to_owned(),
+        account_id: account.to_owned(),
+        region: region.to_owned(),
+        settings: json!({ "deployer_role_arn": format!("arn:aws:iam::{account}:role/cairn-deployer") }),
+    }
+}
+
+/// An AWS provider pointed at the emulator with its dummy credentials.
+pub fn provider() -> AwsProvider {
+    AwsProvider::new(ProviderOptions {
+        endpoint_url: Some(emulator_url().to_owned()),
+        static_credentials: Some(StaticCredentials {
+            access_key_id: DUMMY_KEY.to_owned(),
+            secret_access_key: DUMMY_KEY.to_owned(),
+        }),
+    })
+}
+
+/// A stack applied through the real engine and the real provider into a temporary state.
+pub struct Harness {
+    /// The state, in a temporary directory.
+    pub store: cairn_state::Store,
+    /// The provider, pointed at the emulator.
+    pub provider: std::sync::Arc<AwsProvider>,
+    _dir: tempfile::TempDir,
+}
+
+impl Harness {
+    /// A harness with an empty state.
+    pub fn new() -> Self {
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        let store = cairn_state::Store::open(&dir.path().join("state")).expect("a new state");
+        Harness { store, provider: std::sync::Arc::new(provider()), _dir: dir }
+    }
+
+    /// Plans `stack` against the state and applies it; panics with the failures if any.
+    pub async fn apply(&self, stack: &cairn_dsl::Stack) -> cairn_engine::Plan {
+        let snapshot = self.store.snapshot().expect("state snapshot");
+        let plan = cairn_engine::plan(&stack.spec(), &snapshot).expect("a valid plan");
+        self.execute(&plan, cairn_engine::RunKind::Apply).await;
+        plan
+    }
+
+    /// Destroys everything the state records; panics with the failures if any.
+    pub async fn destroy(&self, stack_name: &str) {
+        let snapshot = self.store.snapshot().expect("state snapshot");
+        let plan = cairn_engine::plan_destroy(stack_name, &snapshot).expect("a destroy plan");
+        self.execute(&plan, cairn_engine::RunKind::Destroy).await;
+    }
+
+    async fn execute(&self, plan: &cairn_engine::Plan, kind: cairn_engine::RunKind) {
+        let options = cairn_engine::ApplyOptions { parallelism: 10, kind, started_at_unix: 0 };
+        let provider: std::sync::Arc<dyn cairn_engine::Provider> = self.provider.clone();
+        let report =
+            cairn_engine::apply(plan, &self.store, provider, options, &cairn_engine::NoProgress)
+                .await
+                .expect("apply runs");
+        assert!(report.succeeded(), "apply failed: {:#?}", report.failed);
+    }
+
+    /// The state's record of the resource called `name`.
+    pub fn record(&self, name: &str) -> Option<cairn_state::ResourceRecord> {
+        let snapshot = self.store.snapshot().expect("state snapshot");
+        snapshot.resources.into_values().find(|record| record.name == name)
+    }
+
+    /// The recorded output `output` of `name`, as a string.
+    pub fn output(&self, name: &str, output: &str) -> String {
+        let record = self.record(name).unwrap_or_else(|| panic!("`{name}` is not in the state"));
+        record
+            .outputs
+            .get(output)
+            .and_then(serde_json::Value::as_str)
+            .unwrap_or_default()
+            .to_owned()
+    }
+
+    /// Reads `name` back from AWS through the provider, using its recorded state and
+    /// `binding`; `None` when AWS says it is gone.
+    pub async fn read_back(
+        &self,
+        name: &str,
+        binding: &ProviderBinding,
+        record: &cairn_state::ResourceRecord,
+    ) -> Option<cairn_engine::Observed> {
+        use cairn_engine::Provider;
+        let request = cairn_engine::ResourceRequest {
+            urn: record.urn.clone().into(),
+            name: name.to_owned(),
+            type_token: record.type_token.clone(),
+            binding: binding.clone(),
+            inputs: cairn_engine::value::reveal(&record.inputs),
+        };
+        let prior = cairn_engine::RecordedResource {
+            inputs: request.inputs.clone(),
+            outputs: record.outputs.clone(),
+        };
+        self.provider.read(&request, &prior).await.expect("read succeeds")
+    }
+}
+
+impl Default for Harness {
+    fn default() -> Self {
+        Harness::new()
+    }
+}
