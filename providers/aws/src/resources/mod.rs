@@ -1,6 +1,13 @@
 //! One handler per resource type, and the registry that finds it by type token.
 
+pub mod cloudwatch;
+pub mod config;
 pub mod ec2;
+pub mod iam;
+pub mod kms;
+pub mod logs;
+pub mod s3;
+pub mod secretsmanager;
 
 use std::collections::BTreeMap;
 
@@ -124,5 +131,16 @@ pub trait Handler: Send + Sync {
 
 /// The handler of `type_token`, if cairn-aws knows the type.
 pub fn handler(type_token: &str) -> Option<&'static dyn Handler> {
-    ec2::handler(type_token)
+    let service = type_token.strip_prefix("aws:")?.split('/').next()?;
+    match service {
+        "ec2" => ec2::handler(type_token),
+        "iam" => iam::handler(type_token),
+        "s3" => s3::handler(type_token),
+        "kms" => kms::handler(type_token),
+        "secretsmanager" => secretsmanager::handler(type_token),
+        "cloudwatch" => cloudwatch::handler(type_token),
+        "logs" => logs::handler(type_token),
+        "config" => config::handler(type_token),
+        _ => None,
+    }
 }

@@ -1,5 +1,11 @@
 //! EC2 resource types, and what they share: tags, ownership look-ups.
 
+mod endpoints;
+mod flow_logs;
+mod gateways;
+mod peering;
+mod routing;
+mod security;
 mod vpc;
 
 use std::collections::BTreeMap;
@@ -14,7 +20,12 @@ use crate::errors::{Result, sdk_error};
 pub fn handler(type_token: &str) -> Option<&'static dyn Handler> {
     match type_token {
         "aws:ec2/Vpc" => Some(&vpc::VpcHandler),
-        _ => None,
+        _ => routing::handler(type_token)
+            .or_else(|| gateways::handler(type_token))
+            .or_else(|| endpoints::handler(type_token))
+            .or_else(|| security::handler(type_token))
+            .or_else(|| peering::handler(type_token))
+            .or_else(|| flow_logs::handler(type_token)),
     }
 }
 

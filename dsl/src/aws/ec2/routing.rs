@@ -1,44 +1,9 @@
-//! Amazon EC2 networking resources.
+//! Subnets, route tables, their associations and routes.
 
 use cairn_engine::{InputIssue, ResourceView, Schema};
 
 use crate::checks::{check_prefix, issues, literal_cidr};
 use crate::resource;
-
-resource! {
-    /// A VPC: an isolated network with one IPv4 CIDR block.
-    Vpc(VpcArgs, VpcOutputs) "aws:ec2/Vpc" {
-        taggable: true,
-        create_before_delete: true,
-        validate: validate_vpc,
-        inputs {
-            /// The VPC's IPv4 CIDR block, /16 to /28.
-            cidr_block: String [force_new],
-            /// Whether the Amazon-provided DNS server resolves names in the VPC.
-            enable_dns_support: bool,
-            /// Whether instances get public DNS host names.
-            enable_dns_hostnames: bool,
-        }
-        outputs {
-            /// The VPC id (`vpc-…`).
-            id: String,
-            /// The VPC's ARN.
-            arn: String,
-            /// The account that owns it.
-            owner_id: String,
-            /// The id of its main route table.
-            main_route_table_id: String,
-        }
-    }
-}
-
-fn validate_vpc(view: &ResourceView<'_>) -> Vec<InputIssue> {
-    match literal_cidr(view, "cidr_block") {
-        Ok(Some(network)) => issues([check_prefix("cidr_block", network)]),
-        Ok(None) => Vec::new(),
-        Err(issue) => vec![issue],
-    }
-}
 
 resource! {
     /// A subnet of a VPC in one availability zone.
@@ -164,54 +129,4 @@ fn validate_route(view: &ResourceView<'_>) -> Vec<InputIssue> {
         found.push(issue);
     }
     found
-}
-
-resource! {
-    /// A security group. Its rules are separate resources.
-    SecurityGroup(SecurityGroupArgs, SecurityGroupOutputs) "aws:ec2/SecurityGroup" {
-        taggable: true,
-        create_before_delete: false,
-        validate: Schema::no_validation,
-        inputs {
-            /// The group's name, unique in its VPC.
-            name: String [force_new],
-            /// What it is for.
-            description: String [force_new],
-            /// The VPC it belongs to.
-            vpc_id: String [force_new],
-            /// Remove the allow-all egress rule AWS adds to every new group.
-            revoke_default_egress: bool,
-        }
-        outputs {
-            /// The group id (`sg-…`).
-            id: String,
-            /// The group's ARN.
-            arn: String,
-        }
-    }
-}
-
-resource! {
-    /// A VPC peering connection, requested from the VPC of this binding.
-    VpcPeeringConnection(VpcPeeringConnectionArgs, VpcPeeringConnectionOutputs) "aws:ec2/VpcPeeringConnection" {
-        taggable: true,
-        create_before_delete: false,
-        validate: Schema::no_validation,
-        inputs {
-            /// The requester VPC.
-            vpc_id: String [force_new],
-            /// The accepter VPC.
-            peer_vpc_id: String [force_new],
-            /// The account that owns the accepter VPC.
-            peer_owner_id: String [force_new],
-            /// The accepter VPC's region.
-            peer_region: String [force_new],
-        }
-        outputs {
-            /// The peering connection id (`pcx-…`).
-            id: String,
-            /// Its status as last read (`pending-acceptance`, `active`).
-            status: String,
-        }
-    }
 }

@@ -1,0 +1,1 @@
+//! Amazon CloudWatch alarms and dashboards.

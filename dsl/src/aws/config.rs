@@ -1,0 +1,1 @@
+//! AWS Config: recorder, delivery channel, recorder status and rules.

@@ -1,0 +1,1 @@
+//! Gateway VPC endpoints (S3, DynamoDB).

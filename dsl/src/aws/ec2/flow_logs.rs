@@ -1,0 +1,1 @@
+//! VPC flow logs.

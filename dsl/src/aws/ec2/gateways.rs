@@ -1,0 +1,1 @@
+//! Internet gateways, Elastic IPs and NAT gateways.

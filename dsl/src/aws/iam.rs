@@ -1,0 +1,1 @@
+//! IAM roles, inline policies and managed policy attachments.

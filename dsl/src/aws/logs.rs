@@ -1,0 +1,1 @@
+//! CloudWatch Logs log groups and metric filters.

@@ -1,0 +1,1 @@
+//! AWS Secrets Manager look-ups (data sources: read, never created).
