@@ -55,6 +55,9 @@ struct BindingSettings {
 pub struct Clients {
     /// The binding they act for.
     pub binding: ProviderBinding,
+    /// The SDK configuration they were built from (credentials, region, endpoint), to build
+    /// further credentials on, such as a role assumed for one call.
+    pub sdk: SdkConfig,
     /// EC2.
     pub ec2: aws_sdk_ec2::Client,
     /// IAM.
@@ -152,6 +155,7 @@ impl ClientCache {
             .build();
         Clients {
             binding,
+            sdk: sdk.clone(),
             ec2: client!(aws_sdk_ec2),
             iam: client!(aws_sdk_iam),
             s3: aws_sdk_s3::Client::from_conf(s3_config),
