@@ -316,7 +316,7 @@ macro_rules! literal_inputs {
 
 literal_inputs!(String: &str, String, &String);
 literal_inputs!(bool: bool);
-literal_inputs!(i64: i64, u16, u32);
+literal_inputs!(i64: i64, i32, u16, u32);
 literal_inputs!(Vec<String>: Vec<&str>, Vec<String>, Vec<Output<String>>, Vec<Input>);
 literal_inputs!(BTreeMap<String, String>: BTreeMap<String, String>);
 literal_inputs!(Value: Value);

@@ -278,10 +278,10 @@ impl Operations {
                 {
                     edge(before, after);
                     // Dependents move to the new resource before the old one goes.
-                    if let Some(&old) = retirer.get(dependency) {
-                        if plan_step(plan, &items, old).create_before_delete {
-                            edge(after, old);
-                        }
+                    if let Some(&old) = retirer.get(dependency)
+                        && plan_step(plan, &items, old).create_before_delete
+                    {
+                        edge(after, old);
                     }
                 }
                 if let (Some(&first), Some(&then)) = (retirer.get(urn), retirer.get(dependency)) {

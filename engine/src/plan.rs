@@ -7,14 +7,12 @@
 use std::collections::{BTreeMap, HashMap};
 
 use cairn_state::{ResourceRecord, Snapshot};
-use petgraph::algo::toposort;
-use petgraph::graph::NodeIndex;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use thiserror::Error;
 
 use crate::model::{ProviderBinding, Resource, StackSpec, Urn};
-use crate::validate::{DeclarationErrors, DependencyGraph, dependency_digraph, validate};
+use crate::validate::{DeclarationErrors, DependencyGraph, declaration_order_toposort, validate};
 use crate::value::{Input, OutputRef, contains_unknown, unknown};
 
 /// The version of the plan document format.
@@ -512,12 +510,9 @@ fn reverse_dependency_order<'r>(records: &[&'r ResourceRecord]) -> Vec<&'r Resou
                 .collect()
         })
         .collect();
-    let graph = dependency_digraph(&dependencies);
-    let order: Vec<usize> = match toposort(&graph, None) {
-        Ok(order) => order.into_iter().map(NodeIndex::index).collect(),
-        // A cycle in recorded dependencies cannot come from a validated program; fall back to
-        // the recorded order rather than refuse to clean up.
-        Err(_) => (0..records.len()).collect(),
-    };
+    // A cycle in recorded dependencies cannot come from a validated program; fall back to
+    // the recorded order rather than refuse to clean up.
+    let order =
+        declaration_order_toposort(&dependencies).unwrap_or_else(|| (0..records.len()).collect());
     order.into_iter().rev().map(|i| records[i]).collect()
 }

@@ -123,8 +123,10 @@ impl Renderer {
         self.line(&header);
         match step.action {
             Action::Create | Action::Read => {
+                let width = step.planned.keys().map(String::len).max().unwrap_or(0);
                 for (property, value) in &step.planned {
-                    self.property("+", Style::new().green(), property, None, Some(value), false);
+                    let name = format!("{property:width$}");
+                    self.property("+", Style::new().green(), &name, None, Some(value), false);
                 }
             }
             Action::Update | Action::Replace => self.changes(step),
@@ -138,6 +140,7 @@ impl Renderer {
             self.line(&note);
         }
         let old_inputs = step.prior.as_ref().and_then(|prior| prior.inputs.as_object());
+        let width = step.changes.iter().map(|change| change.property.len()).max().unwrap_or(0);
         for change in &step.changes {
             let old = old_inputs.and_then(|inputs| inputs.get(&change.property));
             let new = step.planned.get(&change.property);
@@ -146,7 +149,8 @@ impl Renderer {
                 (_, None) => ("-", Style::new().red()),
                 _ => ("~", Style::new().yellow()),
             };
-            self.property(mark, style, &change.property, old, new, change.forces_replacement);
+            let name = format!("{:width$}", change.property);
+            self.property(mark, style, &name, old, new, change.forces_replacement);
         }
     }
 
@@ -168,7 +172,7 @@ impl Renderer {
         let old_block = old.and_then(block_lines);
         let new_block = new.and_then(block_lines);
         if old_block.is_some() || new_block.is_some() {
-            let header = format!("      {mark} {name} ={suffix}");
+            let header = format!("      {mark} {} ={suffix}", name.trim_end());
             self.line(&header);
             self.block(old, old_block, new, new_block);
             return;

@@ -4,7 +4,10 @@
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::fmt;
 
-use petgraph::algo::{tarjan_scc, toposort};
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
+
+use petgraph::algo::tarjan_scc;
 use petgraph::graph::{DiGraph, NodeIndex};
 use thiserror::Error;
 
@@ -175,8 +178,13 @@ fn resolve_dependencies(
             for (property, input) in &resource.inputs {
                 input.for_each_ref(&mut |reference| match index.get(reference.resource.as_str()) {
                     Some(&target) => {
-                        check_output(stack, target, resource, property, &reference.output)
-                            .map(|error| errors.push(error));
+                        errors.extend(check_output(
+                            stack,
+                            target,
+                            resource,
+                            property,
+                            &reference.output,
+                        ));
                         found.push(target);
                     }
                     None => errors.push(dangling(&resource.name, property, &reference.resource)),
@@ -247,11 +255,35 @@ fn topological_order(
     stack: &StackSpec,
     dependencies: &[Vec<usize>],
 ) -> Result<Vec<usize>, DeclarationErrors> {
-    let graph = dependency_digraph(dependencies);
-    match toposort(&graph, None) {
-        Ok(order) => Ok(order.into_iter().map(NodeIndex::index).collect()),
-        Err(_) => Err(DeclarationErrors(cycles(stack, &graph))),
+    match declaration_order_toposort(dependencies) {
+        Some(order) => Ok(order),
+        None => Err(DeclarationErrors(cycles(stack, &dependency_digraph(dependencies)))),
     }
+}
+
+/// Kahn's algorithm, always taking the earliest-declared ready resource: every dependency
+/// comes first, and otherwise the program's own order is kept. `None` when there is a cycle.
+pub(crate) fn declaration_order_toposort(dependencies: &[Vec<usize>]) -> Option<Vec<usize>> {
+    let mut dependents: Vec<Vec<usize>> = vec![Vec::new(); dependencies.len()];
+    let mut waiting: Vec<usize> = dependencies.iter().map(Vec::len).collect();
+    for (dependent, needs) in dependencies.iter().enumerate() {
+        for &dependency in needs {
+            dependents[dependency].push(dependent);
+        }
+    }
+    let mut ready: BinaryHeap<Reverse<usize>> =
+        (0..dependencies.len()).filter(|&node| waiting[node] == 0).map(Reverse).collect();
+    let mut order = Vec::with_capacity(dependencies.len());
+    while let Some(Reverse(node)) = ready.pop() {
+        order.push(node);
+        for &next in &dependents[node] {
+            waiting[next] -= 1;
+            if waiting[next] == 0 {
+                ready.push(Reverse(next));
+            }
+        }
+    }
+    (order.len() == dependencies.len()).then_some(order)
 }
 
 /// The graph with an edge from each dependency to its dependent.

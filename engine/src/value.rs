@@ -132,6 +132,12 @@ impl From<i64> for Input {
     }
 }
 
+impl From<i32> for Input {
+    fn from(number: i32) -> Self {
+        Input::Literal(Value::from(number))
+    }
+}
+
 impl From<u16> for Input {
     fn from(number: u16) -> Self {
         Input::Literal(Value::from(number))

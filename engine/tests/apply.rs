@@ -1,0 +1,236 @@
+//! Apply and destroy against the in-memory cloud: scheduling, failures, replacement order,
+//! the journal and recovery.
+
+mod common;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use cairn_engine::memory::{Call, Fault, MemoryCloud};
+use cairn_engine::{Action, OperationKind, Provider, ResourceRequest, Urn};
+use cairn_state::{PendingKind, PendingOperation};
+use common::{
+    NODE, TempState, actions, add, binding, destroy, lit, network_stack, output, plan_and_apply,
+    recorded_names, stack,
+};
+use serde_json::json;
+
+fn policy() -> serde_json::Value {
+    json!({"Version": "2012-10-17", "Statement": []})
+}
+
+#[tokio::test]
+async fn a_failure_skips_only_its_dependents_and_the_next_apply_finishes_the_rest() {
+    let state = TempState::new();
+    let cloud = Arc::new(MemoryCloud::new());
+    let mut spec = network_stack("10.0.0.0/16", "a", [1, 2], policy());
+    add(&mut spec, "independent", &NODE, &[]);
+    add(&mut spec, "after-subnet-1", &NODE, &[("after", output("subnet-1", "id"))]);
+    cloud.inject("subnet-1", Call::Create, Fault::Fail, 1);
+
+    let (_, report) = plan_and_apply(&spec, &state.store, &cloud, 10).await;
+
+    let failed: Vec<&str> = report.failed.iter().map(|f| f.operation.name.as_str()).collect();
+    let skipped: Vec<&str> = report.skipped.iter().map(|s| s.operation.name.as_str()).collect();
+    assert_eq!(failed, ["subnet-1"]);
+    assert_eq!(skipped, ["after-subnet-1"]);
+    assert_eq!(report.skipped[0].because_of, "subnet-1");
+    assert_eq!(recorded_names(&state.store), ["independent", "net", "policy", "subnet-2"]);
+    assert_eq!(cloud.resources().len(), 4, "the cloud holds exactly the successes");
+    assert!(state.store.pending_operations().expect("journal").is_empty());
+
+    let (plan, report) = plan_and_apply(&spec, &state.store, &cloud, 10).await;
+    assert!(report.succeeded(), "{report:#?}");
+    let planned = actions(&plan);
+    assert_eq!(planned["subnet-1"], Action::Create);
+    assert_eq!(planned["after-subnet-1"], Action::Create);
+    assert_eq!(planned["net"], Action::NoOp);
+    assert_eq!(recorded_names(&state.store).len(), 6);
+}
+
+fn independent_nodes(count: usize) -> cairn_engine::StackSpec {
+    let mut spec = stack();
+    for number in 0..count {
+        add(&mut spec, &format!("node-{number:02}"), &NODE, &[]);
+    }
+    spec
+}
+
+#[tokio::test(start_paused = true)]
+async fn parallelism_bounds_calls_in_flight() {
+    let state = TempState::new();
+    let cloud = Arc::new(MemoryCloud::new());
+    cloud.set_latency(NODE.type_token, Duration::from_secs(1));
+
+    let (_, report) = plan_and_apply(&independent_nodes(50), &state.store, &cloud, 10).await;
+
+    assert!(report.succeeded());
+    assert_eq!(cloud.max_concurrency(), 10, "ten at a time, never more");
+    let mut calls = cloud.calls();
+    calls.sort_by_key(|call| call.started);
+    // Five waves of ten: the (k+10)-th call starts only after the k-th has finished, and
+    // every call of a wave starts before any call of that wave finishes.
+    for (index, call) in calls.iter().enumerate().skip(10) {
+        assert!(calls[index - 10].finished < call.started, "call {index} started too early");
+    }
+    for wave in calls.chunks(10) {
+        let last_start = wave.iter().map(|call| call.started).max().unwrap_or_default();
+        let first_end = wave.iter().map(|call| call.finished).min().unwrap_or_default();
+        assert!(last_start < first_end, "a wave runs side by side");
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_longest_remaining_path_starts_first() {
+    let state = TempState::new();
+    let cloud = Arc::new(MemoryCloud::new());
+    cloud.set_latency(NODE.type_token, Duration::from_secs(1));
+    let mut spec = independent_nodes(5);
+    add(&mut spec, "chain-1", &NODE, &[]);
+    add(&mut spec, "chain-2", &NODE, &[("after", output("chain-1", "id"))]);
+    add(&mut spec, "chain-3", &NODE, &[("after", output("chain-2", "id"))]);
+
+    plan_and_apply(&spec, &state.store, &cloud, 1).await;
+
+    let mut calls = cloud.calls();
+    calls.sort_by_key(|call| call.started);
+    assert_eq!(calls[0].name, "chain-1", "the head of the longest chain goes first");
+}
+
+#[tokio::test]
+async fn replacement_creates_first_or_deletes_first_as_the_type_says() {
+    let state = TempState::new();
+    let cloud = Arc::new(MemoryCloud::new());
+    plan_and_apply(&network_stack("10.0.0.0/16", "a", [1, 2], policy()), &state.store, &cloud, 10)
+        .await;
+    let before = cloud.calls().len();
+
+    let moved = network_stack("10.9.0.0/16", "a", [1, 2], policy());
+    let (plan, report) = plan_and_apply(&moved, &state.store, &cloud, 10).await;
+
+    assert!(report.succeeded(), "{report:#?}");
+    let kinds: Vec<(String, OperationKind)> =
+        report.completed.iter().map(|op| (op.name.clone(), op.kind)).collect();
+    let position = |name: &str, kind| {
+        kinds.iter().position(|(n, k)| n == name && *k == kind).expect("operation ran")
+    };
+    // The network creates its replacement first and is deleted last, after every dependent
+    // moved to the new one; subnets collide with themselves and are deleted first.
+    assert!(
+        position("net", OperationKind::CreateReplacement)
+            < position("subnet-1", OperationKind::CreateReplacement)
+    );
+    assert!(
+        position("subnet-1", OperationKind::DeleteReplaced)
+            < position("subnet-1", OperationKind::CreateReplacement)
+    );
+    assert!(
+        position("policy", OperationKind::Update) < position("net", OperationKind::DeleteReplaced)
+    );
+    assert_eq!(actions(&plan)["policy"], Action::Update);
+    assert_eq!(cloud.resources().len(), 4, "old resources are gone");
+    assert!(cloud.calls().len() > before);
+}
+
+#[tokio::test]
+async fn destroy_runs_in_reverse_dependency_order_and_empties_the_cloud() {
+    let state = TempState::new();
+    let cloud = Arc::new(MemoryCloud::new());
+    plan_and_apply(&network_stack("10.0.0.0/16", "a", [1, 2], policy()), &state.store, &cloud, 10)
+        .await;
+
+    let report = destroy(&state.store, &cloud).await;
+
+    assert!(report.succeeded());
+    let order: Vec<&str> = report.completed.iter().map(|op| op.name.as_str()).collect();
+    let net = order.iter().position(|name| *name == "net").expect("net deleted");
+    assert_eq!(net, order.len() - 1, "the network goes last: {order:?}");
+    assert!(cloud.resources().is_empty());
+    assert!(recorded_names(&state.store).is_empty());
+    assert!(state.store.snapshot().expect("snapshot").outputs.is_empty());
+}
+
+#[tokio::test]
+async fn an_interrupted_create_is_adopted_not_created_twice() {
+    let state = TempState::new();
+    let cloud = Arc::new(MemoryCloud::new());
+    let mut spec = stack();
+    add(&mut spec, "lonely", &NODE, &[("after", lit(json!("x")))]);
+    let urn = spec.urn_of(&spec.resources[0]);
+    // What a crash between the cloud call and the state write leaves behind: the journal
+    // entry written before the call, and the resource in the cloud.
+    state
+        .store
+        .journal_begin(&PendingOperation {
+            urn: urn.as_str().to_owned(),
+            type_token: NODE.type_token.into(),
+            name: "lonely".into(),
+            binding: "main".into(),
+            kind: PendingKind::Create,
+            inputs: json!({"after": "x"}),
+            prior_outputs: serde_json::Value::Null,
+            started_at_unix: 1,
+            dependencies: Vec::new(),
+        })
+        .expect("journal");
+    let request = ResourceRequest {
+        urn: Urn::from(urn.as_str().to_owned()),
+        name: "lonely".into(),
+        type_token: NODE.type_token.into(),
+        binding: binding(),
+        inputs: json!({"after": "x"}),
+    };
+    let created = cloud.create(&request).await.expect("created in the cloud");
+
+    let plan = cairn_engine::plan(&spec, &state.store.snapshot().expect("snapshot")).expect("plan");
+    assert_eq!(plan.interrupted, [urn.clone()], "the plan warns about the interrupted create");
+    let recovered =
+        cairn_engine::recover_interrupted(&state.store, cloud.as_ref(), &spec.bindings, 2)
+            .await
+            .expect("recovery");
+    assert_eq!(recovered.adopted, ["lonely"]);
+
+    let (plan, _) = plan_and_apply(&spec, &state.store, &cloud, 10).await;
+    assert_eq!(actions(&plan)["lonely"], Action::NoOp, "adopted, so nothing to create");
+    assert_eq!(cloud.resources().len(), 1, "created once");
+    let record = state.store.snapshot().expect("snapshot").resources[urn.as_str()].clone();
+    assert_eq!(record.outputs["id"], created["id"]);
+}
+
+#[tokio::test]
+async fn a_failed_call_leaves_no_journal_entry_and_the_state_as_it_was() {
+    let state = TempState::new();
+    let cloud = Arc::new(MemoryCloud::new());
+    let mut spec = stack();
+    add(&mut spec, "doomed", &NODE, &[]);
+    cloud.inject("doomed", Call::Create, Fault::Fail, 1);
+    let serial = state.store.metadata().expect("metadata").serial;
+
+    let (_, report) = plan_and_apply(&spec, &state.store, &cloud, 10).await;
+
+    assert_eq!(report.failed.len(), 1);
+    assert!(state.store.pending_operations().expect("journal").is_empty());
+    assert_eq!(state.store.metadata().expect("metadata").serial, serial);
+}
+
+#[tokio::test]
+async fn a_stale_plan_is_refused() {
+    let state = TempState::new();
+    let cloud = Arc::new(MemoryCloud::new());
+    let spec = network_stack("10.0.0.0/16", "a", [1, 2], policy());
+    let stale =
+        cairn_engine::plan(&spec, &state.store.snapshot().expect("snapshot")).expect("plan");
+    plan_and_apply(&spec, &state.store, &cloud, 10).await;
+
+    let options = cairn_engine::ApplyOptions {
+        parallelism: 10,
+        kind: cairn_engine::RunKind::Apply,
+        started_at_unix: 3,
+    };
+    let provider: Arc<dyn Provider> = cloud.clone();
+    let error =
+        cairn_engine::apply(&stale, &state.store, provider, options, &cairn_engine::NoProgress)
+            .await
+            .expect_err("stale");
+    assert!(error.to_string().contains("run `plan` again"), "{error}");
+}

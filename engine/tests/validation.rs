@@ -1,0 +1,102 @@
+//! Validation errors: each names the resource, the property and the fix, and stops planning.
+
+mod common;
+
+use cairn_engine::{DeclarationError, PlanError, Snapshot};
+use common::{NETWORK, NODE, SUBNET, add, lit, output, stack};
+use serde_json::json;
+
+fn errors_of(spec: &cairn_engine::StackSpec) -> Vec<DeclarationError> {
+    match cairn_engine::plan(spec, &Snapshot::default()) {
+        Err(PlanError::Declarations(errors)) => errors.0,
+        other => panic!("expected declaration errors, got {other:?}"),
+    }
+}
+
+#[test]
+fn a_cycle_lists_its_members_in_order() {
+    let mut spec = stack();
+    add(&mut spec, "a", &NODE, &[("after", output("c", "id"))]);
+    add(&mut spec, "b", &NODE, &[("after", output("a", "id"))]);
+    add(&mut spec, "c", &NODE, &[("after", output("b", "id"))]);
+    add(&mut spec, "free", &NODE, &[]);
+    let errors = errors_of(&spec);
+    assert_eq!(
+        errors,
+        [DeclarationError::Cycle { members: vec!["a".into(), "b".into(), "c".into(), "a".into()] }]
+    );
+    assert!(errors[0].to_string().contains("a -> b -> c -> a"));
+}
+
+#[test]
+fn a_self_reference_is_a_cycle() {
+    let mut spec = stack();
+    add(&mut spec, "me", &NODE, &[("after", output("me", "id"))]);
+    assert_eq!(
+        errors_of(&spec),
+        [DeclarationError::Cycle { members: vec!["me".into(), "me".into()] }]
+    );
+}
+
+#[test]
+fn duplicate_names_dangling_references_and_unknown_outputs_are_all_reported() {
+    let mut spec = stack();
+    add(&mut spec, "net", &NETWORK, &[("cidr", lit(json!("10.0.0.0/16")))]);
+    add(&mut spec, "net", &SUBNET, &[("size", lit(json!(1)))]);
+    add(&mut spec, "sub", &SUBNET, &[("network_id", output("nowhere", "id"))]);
+    add(&mut spec, "other", &SUBNET, &[("network_id", output("net", "colour"))]);
+    let messages: Vec<String> = errors_of(&spec).iter().map(ToString::to_string).collect();
+    assert_eq!(messages.len(), 3, "{messages:#?}");
+    assert!(messages[0].contains("`net` is declared twice"), "{}", messages[0]);
+    assert!(
+        messages[1].contains("`sub` property `network_id` refers to `nowhere`"),
+        "{}",
+        messages[1]
+    );
+    assert!(messages[2].contains("output `colour` of `net`"), "{}", messages[2]);
+    assert!(messages[2].contains("use one of id, arn, cidr"), "{}", messages[2]);
+}
+
+#[test]
+fn type_validators_name_the_property_and_the_fix() {
+    let mut spec = stack();
+    add(&mut spec, "big", &SUBNET, &[("size", lit(json!(99)))]);
+    let message = errors_of(&spec)[0].to_string();
+    assert!(message.contains("resource `big` (test:net/Subnet) property `size`"), "{message}");
+    assert!(message.contains("fix: use 10 or less"), "{message}");
+}
+
+#[test]
+fn an_unknown_binding_is_reported() {
+    let mut spec = stack();
+    add(&mut spec, "lost", &NODE, &[]);
+    spec.resources[0].binding = "elsewhere".into();
+    let message = errors_of(&spec)[0].to_string();
+    assert!(message.contains("provider binding `elsewhere`"), "{message}");
+}
+
+#[test]
+fn a_protected_resource_is_never_replaced() {
+    let mut spec = stack();
+    add(&mut spec, "net", &NETWORK, &[("cidr", lit(json!("10.0.0.0/16")))]);
+    let plan = cairn_engine::plan(&spec, &Snapshot::default()).expect("plan");
+    let mut state = Snapshot::default();
+    for step in &plan.steps {
+        state.resources.insert(
+            step.urn.to_string(),
+            cairn_state::ResourceRecord {
+                urn: step.urn.to_string(),
+                type_token: step.type_token.clone(),
+                name: step.name.clone(),
+                binding: step.binding.clone(),
+                inputs: json!(step.planned),
+                outputs: json!({"id": "net-1"}),
+                dependencies: Vec::new(),
+            },
+        );
+    }
+    spec.resources[0].inputs.insert("cidr".into(), lit(json!("10.1.0.0/16")));
+    spec.resources[0].options.protect = true;
+    let error = cairn_engine::plan(&spec, &state).expect_err("protected");
+    assert!(error.to_string().contains("`net` is protected"), "{error}");
+}
