@@ -191,7 +191,9 @@ pub async fn apply(
 
 fn check_fresh(plan: &Plan, store: &Store) -> Result<(), ApplyError> {
     let metadata = store.metadata()?;
-    if metadata.lineage != plan.lineage || metadata.serial != plan.serial {
+    // A plan made before the state existed has no lineage; it fits the new, empty state.
+    let planned_on_nothing = plan.lineage.is_empty() && plan.serial == 0 && metadata.serial == 0;
+    if !planned_on_nothing && (metadata.lineage != plan.lineage || metadata.serial != plan.serial) {
         return Err(ApplyError::StalePlan {
             planned_lineage: plan.lineage.clone(),
             planned_serial: plan.serial,

@@ -2,12 +2,12 @@
 
 use std::process::ExitCode;
 
-use cairn_programs::cli::{ApplyArgs, AwsProviderSource, destroy, main_with};
+use cairn_programs::cli::{ApplyArgs, destroy, main_with};
 
 fn main() -> ExitCode {
     main_with::<ApplyArgs>(
         "destroy",
         "Deletes every resource the state records, in reverse dependency order, after confirmation (unless --yes).",
-        |args, io| destroy(args, io, &AwsProviderSource),
+        destroy,
     )
 }

@@ -13,8 +13,7 @@ use owo_colors::{OwoColorize, Style};
 
 use super::outputs::{print_outputs, write_flat_outputs};
 use super::progress::ConsoleProgress;
-use super::{ApplyArgs, GraphArgs, Io, PlanArgs, ProviderSource, StackArgs};
-use crate::registry;
+use super::{ApplyArgs, GraphArgs, Io, PlanArgs, StackArgs};
 
 /// `plan`: shows what apply would do. Reads the state, touches no cloud.
 pub fn plan(args: &PlanArgs, io: &mut Io<'_>) -> anyhow::Result<ExitCode> {
@@ -59,18 +58,14 @@ pub fn graph(args: &GraphArgs, io: &mut Io<'_>) -> anyhow::Result<ExitCode> {
 }
 
 /// `apply`: plans (or loads a saved plan), asks, applies, records outputs.
-pub fn apply(
-    args: &ApplyArgs,
-    io: &mut Io<'_>,
-    providers: &dyn ProviderSource,
-) -> anyhow::Result<ExitCode> {
+pub fn apply(args: &ApplyArgs, io: &mut Io<'_>) -> anyhow::Result<ExitCode> {
     let spec = match &args.plan {
         Some(_) => None,
         None => Some(declare(&args.stack, io)?),
     };
-    let store = Store::open(&args.stack.state)?;
+    let store = open_for_writing(&args.stack.state)?;
     let runtime = runtime()?;
-    let provider = providers.provider(args.endpoint_url.as_deref())?;
+    let provider = io.providers.provider(args.endpoint_url.as_deref())?;
     if !store.pending_operations()?.is_empty() {
         let bindings = match &spec {
             Some(spec) => spec.bindings.clone(),
@@ -87,12 +82,8 @@ pub fn apply(
 }
 
 /// `destroy`: deletes everything the state records, in reverse dependency order.
-pub fn destroy(
-    args: &ApplyArgs,
-    io: &mut Io<'_>,
-    providers: &dyn ProviderSource,
-) -> anyhow::Result<ExitCode> {
-    let store = Store::open(&args.stack.state)?;
+pub fn destroy(args: &ApplyArgs, io: &mut Io<'_>) -> anyhow::Result<ExitCode> {
+    let store = open_for_writing(&args.stack.state)?;
     let snapshot = store.snapshot()?;
     let stack_name = snapshot
         .resources
@@ -104,7 +95,7 @@ pub fn destroy(
         .to_owned();
     let plan = cairn_engine::plan_destroy(&stack_name, &snapshot)?;
     let runtime = runtime()?;
-    let provider = providers.provider(args.endpoint_url.as_deref())?;
+    let provider = io.providers.provider(args.endpoint_url.as_deref())?;
     execute(&plan, &store, &runtime, provider, args, RunKind::Destroy, io)
 }
 
@@ -113,9 +104,16 @@ fn read_state(dir: &Path) -> anyhow::Result<cairn_engine::Snapshot> {
     Ok(Store::open_read_only(dir)?.snapshot()?)
 }
 
+/// Opens the state for an apply. It is read first without writing a byte, so that a locked
+/// state or a corrupt record stops the command before sled touches a file.
+fn open_for_writing(dir: &Path) -> anyhow::Result<Store> {
+    read_state(dir)?;
+    Ok(Store::open(dir)?)
+}
+
 /// Runs the program and returns what it declares; nothing is opened or called before this.
 fn declare(stack: &StackArgs, io: &Io<'_>) -> anyhow::Result<StackSpec> {
-    Ok(registry::declare(&stack.program, &stack.config, &io.overrides)?)
+    Ok(io.programs.declare(&stack.program, &stack.config, &io.overrides)?)
 }
 
 fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {

@@ -100,6 +100,36 @@ pub struct Io<'a> {
     pub overrides: Vec<(String, String)>,
     /// The current time in seconds since the Unix epoch, for the state's history.
     pub now_unix: u64,
+    /// Where programs come from.
+    pub programs: &'a dyn ProgramSource,
+    /// Where the provider comes from, for commands that reach the cloud.
+    pub providers: &'a dyn ProviderSource,
+}
+
+/// Runs a program by name and returns what it declares.
+pub trait ProgramSource {
+    /// Runs program `name` with the stack config at `config` and the environment's
+    /// `overrides`.
+    fn declare(
+        &self,
+        name: &str,
+        config: &std::path::Path,
+        overrides: &[(String, String)],
+    ) -> Result<cairn_engine::StackSpec, crate::registry::ProgramError>;
+}
+
+/// The programs cairn ships ([`crate::registry`]).
+pub struct BuiltinPrograms;
+
+impl ProgramSource for BuiltinPrograms {
+    fn declare(
+        &self,
+        name: &str,
+        config: &std::path::Path,
+        overrides: &[(String, String)],
+    ) -> Result<cairn_engine::StackSpec, crate::registry::ProgramError> {
+        crate::registry::declare(name, config, overrides)
+    }
 }
 
 /// Makes the provider for commands that reach the cloud.
@@ -148,6 +178,8 @@ pub fn main_with<A: Args + FromArgMatches>(
             .duration_since(std::time::UNIX_EPOCH)
             .map(|elapsed| elapsed.as_secs())
             .unwrap_or_default(),
+        programs: &BuiltinPrograms,
+        providers: &AwsProviderSource,
     };
     match command(&invocation.args, &mut io) {
         Ok(code) => code,
