@@ -18,8 +18,8 @@ fn no_checks(_: &ResourceView<'_>) -> Vec<InputIssue> {
 pub static PARENT: Schema = Schema {
     type_token: "bench:net/Parent",
     properties: &[
-        PropertySpec { name: "cidr", force_new: true },
-        PropertySpec { name: "tags", force_new: false },
+        PropertySpec { name: "cidr", force_new: true, is_name: false },
+        PropertySpec { name: "tags", force_new: false, is_name: false },
     ],
     outputs: &["id", "arn"],
     create_before_delete: true,
@@ -32,9 +32,9 @@ pub static PARENT: Schema = Schema {
 pub static CHILD: Schema = Schema {
     type_token: "bench:net/Child",
     properties: &[
-        PropertySpec { name: "parent_id", force_new: true },
-        PropertySpec { name: "policy", force_new: false },
-        PropertySpec { name: "tags", force_new: false },
+        PropertySpec { name: "parent_id", force_new: true, is_name: false },
+        PropertySpec { name: "policy", force_new: false, is_name: false },
+        PropertySpec { name: "tags", force_new: false, is_name: false },
     ],
     outputs: &["id"],
     create_before_delete: false,

@@ -18,7 +18,7 @@
 ///             /// Its size; changing it makes a new widget.
 ///             size: i64 [force_new],
 ///             /// Its label.
-///             label: String,
+///             label: String [name],
 ///         }
 ///         outputs {
 ///             /// Its id.
@@ -35,6 +35,7 @@
 /// let widget = place.add(Widget::new("w").size(3).label("three"));
 /// let _id: cairn_dsl::Output<String> = widget.id();
 /// assert!(Widget::schema().forces_replacement("size"));
+/// assert_eq!(Widget::schema().name_properties().collect::<Vec<_>>(), ["label"]);
 /// ```
 #[macro_export]
 macro_rules! resource {
@@ -48,7 +49,7 @@ macro_rules! resource {
             inputs {
                 $(
                     $(#[doc = $input_doc:literal])*
-                    $input:ident : $input_type:ty $([$flag:ident])?
+                    $input:ident : $input_type:ty $([$($flag:ident),+])?
                 ),* $(,)?
             }
             outputs {
@@ -70,7 +71,8 @@ macro_rules! resource {
                 properties: &[
                     $($crate::__private::PropertySpec {
                         name: stringify!($input),
-                        force_new: $crate::__force_new!($($flag)?),
+                        force_new: $crate::__has_flag!(force_new; $($($flag)+)?),
+                        is_name: $crate::__has_flag!(name; $($($flag)+)?),
                     },)*
                 ],
                 outputs: &[$(stringify!($output)),*],
@@ -145,16 +147,14 @@ macro_rules! resource {
     };
 }
 
-/// Whether an input flag marks the input as force-new.
+/// Whether the flags of an input include `force_new` or `name`.
 #[doc(hidden)]
 #[macro_export]
-macro_rules! __force_new {
-    () => {
-        false
-    };
-    (force_new) => {
-        true
-    };
+macro_rules! __has_flag {
+    (force_new; force_new $($rest:ident)*) => { true };
+    (name; name $($rest:ident)*) => { true };
+    ($wanted:ident; $other:ident $($rest:ident)*) => { $crate::__has_flag!($wanted; $($rest)*) };
+    ($wanted:ident;) => { false };
 }
 
 /// Whether a type is a data source (false unless said).

@@ -21,6 +21,7 @@ mod dot;
 pub mod memory;
 mod model;
 mod plan;
+mod policy;
 mod provider;
 mod recover;
 mod render;
@@ -40,6 +41,10 @@ pub use model::{
 pub use plan::{
     Action, OutputChange, PLAN_FORMAT_VERSION, Plan, PlanError, Prior, PropertyChange, Step,
     Summary, plan, plan_destroy,
+};
+pub use policy::{
+    Finding, PolicyContext, PolicyErrors, PolicyRule, PolicySettings, Severity, Violation,
+    check_policies,
 };
 pub use provider::{Observed, Outputs, Provider, ProviderError, RecordedResource, ResourceRequest};
 pub use recover::{RecoveryError, RecoveryReport, recover_interrupted};

@@ -6,6 +6,7 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
+use crate::policy::{PolicyRule, PolicySettings};
 use crate::value::{Input, OutputRef};
 
 /// Where resources live: one account in one region, and how to reach it.
@@ -60,12 +61,20 @@ pub struct PropertySpec {
     pub name: &'static str,
     /// Whether a change to it cannot be applied in place, so the resource is replaced.
     pub force_new: bool,
+    /// Whether it is the name the resource is known by in the cloud (it must carry the
+    /// environment suffix).
+    pub is_name: bool,
 }
 
 impl Schema {
     /// Whether a change to `property` forces a replacement.
     pub fn forces_replacement(&self, property: &str) -> bool {
         self.properties.iter().any(|spec| spec.name == property && spec.force_new)
+    }
+
+    /// The properties that hold the resource's name in the cloud.
+    pub fn name_properties(&self) -> impl Iterator<Item = &'static str> + '_ {
+        self.properties.iter().filter(|spec| spec.is_name).map(|spec| spec.name)
     }
 
     /// A validator that accepts everything, for types with nothing to check.
@@ -169,6 +178,10 @@ fn push_unique<'a>(names: &mut Vec<&'a str>, name: &'a str) {
 /// Everything a program declares: the desired state of one stack.
 #[derive(Clone, Debug, Default)]
 pub struct StackSpec {
+    /// The policy rules every plan of this stack checks.
+    pub policies: Vec<&'static PolicyRule>,
+    /// What the rules are configured with.
+    pub policy_settings: PolicySettings,
     /// The stack's name, part of every URN.
     pub name: String,
     /// Provider bindings by name.

@@ -12,6 +12,7 @@ use serde_json::{Map, Value};
 use thiserror::Error;
 
 use crate::model::{ProviderBinding, Resource, StackSpec, Urn};
+use crate::policy::{Finding, PolicyErrors, blocks, check_policies};
 use crate::validate::{DeclarationErrors, DependencyGraph, declaration_order_toposort, validate};
 use crate::value::{Input, OutputRef, contains_unknown, unknown};
 
@@ -141,6 +142,9 @@ pub struct Plan {
     pub output_changes: Vec<OutputChange>,
     /// URNs whose last operation was interrupted; apply checks them first.
     pub interrupted: Vec<Urn>,
+    /// Policy warnings and waived violations, shown with the plan.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub policy_findings: Vec<Finding>,
 }
 
 impl Plan {
@@ -175,6 +179,9 @@ pub enum PlanError {
     /// The program's declarations are invalid.
     #[error(transparent)]
     Declarations(#[from] DeclarationErrors),
+    /// The program breaks policy rules.
+    #[error(transparent)]
+    Policy(#[from] PolicyErrors),
     /// A protected resource would be replaced or deleted.
     #[error(
         "resource `{name}` is protected but the plan would {action} it: remove `protect` from \
@@ -202,6 +209,11 @@ pub enum PlanError {
 /// Plans `stack` against `state`: validation first, then a step per resource.
 pub fn plan(stack: &StackSpec, state: &Snapshot) -> Result<Plan, PlanError> {
     let graph = validate(stack)?;
+    let (blocking, policy_findings): (Vec<Finding>, Vec<Finding>) =
+        check_policies(stack).into_iter().partition(blocks);
+    if !blocking.is_empty() {
+        return Err(PlanError::Policy(PolicyErrors(blocking)));
+    }
     let mut planner = Planner::new(stack, state, &graph);
     let mut steps = planner.program_steps()?;
     let destroyed = planner.delete_steps(&mut steps)?;
@@ -217,6 +229,7 @@ pub fn plan(stack: &StackSpec, state: &Snapshot) -> Result<Plan, PlanError> {
         outputs: stack.outputs.clone(),
         output_changes,
         interrupted: state.pending.iter().map(|op| Urn::from(op.urn.clone())).collect(),
+        policy_findings,
     })
 }
 
@@ -243,6 +256,7 @@ pub fn plan_destroy(stack_name: &str, state: &Snapshot) -> Result<Plan, PlanErro
         outputs: BTreeMap::new(),
         output_changes,
         interrupted: state.pending.iter().map(|op| Urn::from(op.urn.clone())).collect(),
+        policy_findings: Vec::new(),
     })
 }
 

@@ -84,6 +84,17 @@ impl Renderer {
             let painted = self.paint(&warning, Style::new().yellow());
             self.line(&painted);
         }
+        for finding in &plan.policy_findings {
+            let (label, style) = match &finding.waived {
+                Some(_) => ("Waived", Style::new().cyan()),
+                None => ("Policy warning", Style::new().yellow()),
+            };
+            let line = format!("{}: {finding}", self.paint(label, style));
+            self.line(&line);
+        }
+        if !plan.policy_findings.is_empty() {
+            self.line("");
+        }
         let changing: Vec<&Step> =
             plan.steps.iter().filter(|step| step.action != Action::NoOp).collect();
         if !changing.is_empty() {

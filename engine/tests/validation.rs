@@ -100,3 +100,73 @@ fn a_protected_resource_is_never_replaced() {
     let error = cairn_engine::plan(&spec, &state).expect_err("protected");
     assert!(error.to_string().contains("`net` is protected"), "{error}");
 }
+
+fn big_subnets(context: &cairn_engine::PolicyContext<'_>) -> Vec<cairn_engine::Violation> {
+    context
+        .resources_of(SUBNET.type_token)
+        .filter(|resource| {
+            resource.inputs.get("size").and_then(|size| size.as_literal()).and_then(|v| v.as_i64())
+                > Some(4)
+        })
+        .map(|resource| cairn_engine::Violation {
+            resource: resource.name.clone(),
+            property: "size".into(),
+            value: "more than 4".into(),
+            problem: "subnets this big waste addresses".into(),
+            fix: "use 4 or less".into(),
+        })
+        .collect()
+}
+
+static SMALL_SUBNETS: cairn_engine::PolicyRule = cairn_engine::PolicyRule {
+    id: "small-subnets",
+    description: "Subnets have size 4 or less.",
+    severity: cairn_engine::Severity::Error,
+    check: big_subnets,
+};
+
+static SMALL_SUBNETS_ADVICE: cairn_engine::PolicyRule = cairn_engine::PolicyRule {
+    id: "small-subnets-advice",
+    description: "Subnets should have size 4 or less.",
+    severity: cairn_engine::Severity::Warning,
+    check: big_subnets,
+};
+
+fn with_big_subnet(rule: &'static cairn_engine::PolicyRule) -> cairn_engine::StackSpec {
+    let mut spec = stack();
+    add(&mut spec, "net", &NETWORK, &[("cidr", lit(json!("10.0.0.0/16")))]);
+    add(&mut spec, "big", &SUBNET, &[("network_id", output("net", "id")), ("size", lit(json!(8)))]);
+    spec.policies.push(rule);
+    spec
+}
+
+#[test]
+fn an_error_rule_blocks_the_plan_naming_resource_property_value_and_fix() {
+    let error = cairn_engine::plan(&with_big_subnet(&SMALL_SUBNETS), &Snapshot::default())
+        .expect_err("blocked");
+    assert_eq!(
+        error.to_string().lines().nth(1).map(str::trim),
+        Some(
+            "- [small-subnets] resource `big` property `size` = more than 4: subnets this big \
+             waste addresses; fix: use 4 or less"
+        )
+    );
+}
+
+#[test]
+fn a_warning_is_shown_and_a_waiver_is_printed_with_its_reason() {
+    let plan = cairn_engine::plan(&with_big_subnet(&SMALL_SUBNETS_ADVICE), &Snapshot::default())
+        .expect("warnings do not block");
+    let text = cairn_engine::render_plan(&plan, cairn_engine::RenderOptions::default());
+    assert!(text.starts_with("Policy warning: [small-subnets-advice] resource `big`"), "{text}");
+
+    let mut waived = with_big_subnet(&SMALL_SUBNETS);
+    waived.resources[1].options.waivers.push(cairn_engine::Waiver {
+        rule: "small-subnets".into(),
+        reason: "the batch cluster needs room".into(),
+    });
+    let plan = cairn_engine::plan(&waived, &Snapshot::default()).expect("waived");
+    let text = cairn_engine::render_plan(&plan, cairn_engine::RenderOptions::default());
+    assert!(text.contains("Waived: [small-subnets] resource `big`"), "{text}");
+    assert!(text.contains("(waived: the batch cluster needs room)"), "{text}");
+}

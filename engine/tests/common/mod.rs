@@ -31,9 +31,9 @@ fn size_at_most_ten(view: &ResourceView<'_>) -> Vec<InputIssue> {
 pub static NETWORK: Schema = Schema {
     type_token: "test:net/Network",
     properties: &[
-        PropertySpec { name: "cidr", force_new: true },
-        PropertySpec { name: "label", force_new: false },
-        PropertySpec { name: "tags", force_new: false },
+        PropertySpec { name: "cidr", force_new: true, is_name: false },
+        PropertySpec { name: "label", force_new: false, is_name: false },
+        PropertySpec { name: "tags", force_new: false, is_name: false },
     ],
     outputs: &["id", "arn"],
     create_before_delete: true,
@@ -46,8 +46,8 @@ pub static NETWORK: Schema = Schema {
 pub static SUBNET: Schema = Schema {
     type_token: "test:net/Subnet",
     properties: &[
-        PropertySpec { name: "network_id", force_new: true },
-        PropertySpec { name: "size", force_new: true },
+        PropertySpec { name: "network_id", force_new: true, is_name: false },
+        PropertySpec { name: "size", force_new: true, is_name: false },
     ],
     outputs: &["id"],
     create_before_delete: false,
@@ -60,9 +60,9 @@ pub static SUBNET: Schema = Schema {
 pub static POLICY: Schema = Schema {
     type_token: "test:iam/Policy",
     properties: &[
-        PropertySpec { name: "target", force_new: false },
-        PropertySpec { name: "document", force_new: false },
-        PropertySpec { name: "token", force_new: false },
+        PropertySpec { name: "target", force_new: false, is_name: false },
+        PropertySpec { name: "document", force_new: false, is_name: false },
+        PropertySpec { name: "token", force_new: false, is_name: false },
     ],
     outputs: &["id"],
     create_before_delete: true,
@@ -74,7 +74,7 @@ pub static POLICY: Schema = Schema {
 /// A generic node for graph tests: any inputs, nothing forces replacement.
 pub static NODE: Schema = Schema {
     type_token: "test:graph/Node",
-    properties: &[PropertySpec { name: "after", force_new: false }],
+    properties: &[PropertySpec { name: "after", force_new: false, is_name: false }],
     outputs: &["id"],
     create_before_delete: true,
     taggable: false,
