@@ -183,7 +183,11 @@ async fn an_interrupted_create_is_adopted_not_created_twice() {
     let created = cloud.create(&request).await.expect("created in the cloud");
 
     let plan = cairn_engine::plan(&spec, &state.store.snapshot().expect("snapshot")).expect("plan");
-    assert_eq!(plan.interrupted, [urn.clone()], "the plan warns about the interrupted create");
+    assert_eq!(
+        plan.interrupted,
+        std::slice::from_ref(&urn),
+        "the plan warns about the interrupted create"
+    );
     let recovered =
         cairn_engine::recover_interrupted(&state.store, cloud.as_ref(), &spec.bindings, 2)
             .await
