@@ -28,6 +28,7 @@ extern crate self as cairn_dsl;
 pub mod aws;
 mod checks;
 mod macros;
+pub mod policy;
 mod stack;
 
 pub use stack::{

@@ -6,8 +6,8 @@ use std::marker::PhantomData;
 use std::rc::Rc;
 
 use cairn_engine::{
-    Input, OutputRef, ProviderBinding, Resource as EngineResource, ResourceOptions, Schema,
-    StackSpec, Waiver,
+    Input, OutputRef, PolicyRule, PolicySettings, ProviderBinding, Resource as EngineResource,
+    ResourceOptions, Schema, StackSpec, Waiver,
 };
 use serde_json::Value;
 
@@ -44,6 +44,13 @@ impl Stack {
         let name = binding.name.clone();
         self.inner.borrow_mut().spec.bindings.insert(name.clone(), binding);
         Binding { stack: self.clone(), name }
+    }
+
+    /// Checks every plan of this stack against `rules`, configured with `settings`.
+    pub fn enforce(&self, rules: &[&'static PolicyRule], settings: PolicySettings) {
+        let mut inner = self.inner.borrow_mut();
+        inner.spec.policies = rules.to_vec();
+        inner.spec.policy_settings = settings;
     }
 
     /// Exports a stack output.
