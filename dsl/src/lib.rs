@@ -30,11 +30,13 @@ mod checks;
 mod macros;
 pub mod policy;
 mod stack;
+mod template;
 
 pub use stack::{
     Binding, Declare, IntoInput, Output, OutputsOf, Parts, Resource, Stack, TAGS, interpolate,
     json_document, list, object, secret,
 };
+pub use template::json_template;
 
 /// Tags from string pairs, for [`Declare::tags`].
 pub fn tags<'a>(
