@@ -1,1 +1,203 @@
-//! Amazon CloudWatch alarms and dashboards.
+//! Amazon CloudWatch alarms and dashboards, and the input checks the monitoring types share.
+
+use std::collections::BTreeMap;
+
+use cairn_engine::{Input, InputIssue, ResourceView};
+use serde_json::Value;
+
+use crate::resource;
+
+resource! {
+    /// An alarm on one CloudWatch metric, compared with a static threshold.
+    MetricAlarm(MetricAlarmArgs, MetricAlarmOutputs) "aws:cloudwatch/MetricAlarm" {
+        taggable: true,
+        create_before_delete: false,
+        validate: validate_metric_alarm,
+        inputs {
+            /// The alarm's name, unique in the account and region (include the environment
+            /// suffix); changing it makes a new alarm.
+            alarm_name: String [force_new],
+            /// The metric's namespace, for example `AWS/NATGateway` or a custom one.
+            namespace: String,
+            /// The metric's name.
+            metric_name: String,
+            /// `SampleCount`, `Average`, `Sum`, `Minimum` or `Maximum`.
+            statistic: String,
+            /// The length of one evaluation period in seconds: 10, 20, 30 or a multiple of 60.
+            period: i64,
+            /// How many periods are compared with the threshold (at least 1).
+            evaluation_periods: i64,
+            /// The threshold, a number (`json!(100)` or `json!(0.5)`).
+            threshold: Value,
+            /// `GreaterThanOrEqualToThreshold`, `GreaterThanThreshold`, `LessThanThreshold` or
+            /// `LessThanOrEqualToThreshold`.
+            comparison_operator: String,
+            /// The metric's dimensions, name to value.
+            dimensions: BTreeMap<String, String>,
+            /// How missing data points count: `breaching`, `notBreaching`, `ignore` or `missing`.
+            treat_missing_data: String,
+            /// A description of the alarm.
+            alarm_description: String,
+            /// ARNs of what to notify (SNS topics, ...) when the alarm fires.
+            alarm_actions: Vec<String>,
+        }
+        outputs {
+            /// The alarm's name.
+            id: String,
+            /// The alarm's ARN.
+            arn: String,
+        }
+    }
+}
+
+/// The statistics a metric alarm accepts.
+const STATISTICS: [&str; 5] = ["SampleCount", "Average", "Sum", "Minimum", "Maximum"];
+
+/// The comparisons of an alarm on a static threshold.
+const COMPARISONS: [&str; 4] = [
+    "GreaterThanOrEqualToThreshold",
+    "GreaterThanThreshold",
+    "LessThanThreshold",
+    "LessThanOrEqualToThreshold",
+];
+
+/// How an alarm may treat missing data.
+const MISSING_DATA: [&str; 4] = ["breaching", "notBreaching", "ignore", "missing"];
+
+fn validate_metric_alarm(view: &ResourceView<'_>) -> Vec<InputIssue> {
+    let mut found = require(
+        view,
+        &[
+            "alarm_name",
+            "namespace",
+            "metric_name",
+            "statistic",
+            "period",
+            "evaluation_periods",
+            "threshold",
+            "comparison_operator",
+        ],
+    );
+    found.extend(
+        [
+            one_of(view, "statistic", &STATISTICS),
+            one_of(view, "comparison_operator", &COMPARISONS),
+            one_of(view, "treat_missing_data", &MISSING_DATA),
+            number(view, "threshold"),
+            check_period(view),
+            literal_i64(view, "evaluation_periods").filter(|periods| *periods < 1).map(|periods| {
+                InputIssue::new(
+                    "evaluation_periods",
+                    format!("{periods} evaluation periods"),
+                    "evaluate at least 1 period",
+                )
+            }),
+        ]
+        .into_iter()
+        .flatten(),
+    );
+    found
+}
+
+fn check_period(view: &ResourceView<'_>) -> Option<InputIssue> {
+    let period = literal_i64(view, "period")?;
+    let valid = matches!(period, 10 | 20 | 30) || (period >= 60 && period % 60 == 0);
+    (!valid).then(|| {
+        InputIssue::new(
+            "period",
+            format!("a period of {period} s"),
+            "use 10, 20, 30 or a multiple of 60 seconds",
+        )
+    })
+}
+
+resource! {
+    /// A CloudWatch dashboard. Dashboards carry no tags: cairn finds one by its name.
+    Dashboard(DashboardArgs, DashboardOutputs) "aws:cloudwatch/Dashboard" {
+        taggable: false,
+        create_before_delete: false,
+        validate: validate_dashboard,
+        inputs {
+            /// The dashboard's name, unique in the account (include the environment suffix);
+            /// changing it makes a new dashboard.
+            dashboard_name: String [force_new],
+            /// The dashboard's body: a JSON object with its `widgets` (see
+            /// [`json_document`](crate::json_document)).
+            dashboard_body: String,
+        }
+        outputs {
+            /// The dashboard's name.
+            id: String,
+            /// The dashboard's ARN.
+            arn: String,
+        }
+    }
+}
+
+fn validate_dashboard(view: &ResourceView<'_>) -> Vec<InputIssue> {
+    let mut found = require(view, &["dashboard_name", "dashboard_body"]);
+    found.extend(json_object_text(view, "dashboard_body"));
+    found
+}
+
+/// An issue for each of `properties` the resource does not set.
+pub(crate) fn require(view: &ResourceView<'_>, properties: &[&str]) -> Vec<InputIssue> {
+    properties
+        .iter()
+        .filter(|property| view.input(property).is_none())
+        .map(|property| {
+            InputIssue::new(*property, "it is not set", format!("set `{property}`: AWS needs it"))
+        })
+        .collect()
+}
+
+/// An issue when the literal string `property` is not one of `allowed`.
+pub(crate) fn one_of(
+    view: &ResourceView<'_>,
+    property: &str,
+    allowed: &[&str],
+) -> Option<InputIssue> {
+    let value = view.literal_str(property)?;
+    (!allowed.contains(&value)).then(|| {
+        InputIssue::new(
+            property,
+            format!("`{value}` is not a value AWS accepts here"),
+            format!("use one of {}", allowed.join(", ")),
+        )
+    })
+}
+
+/// An issue when the literal `property` is not a number.
+pub(crate) fn number(view: &ResourceView<'_>, property: &str) -> Option<InputIssue> {
+    let value = view.input(property).and_then(Input::as_literal)?;
+    (!value.is_number()).then(|| {
+        InputIssue::new(
+            property,
+            format!("`{value}` is not a number"),
+            "give a number, for example json!(1) or json!(0.5)",
+        )
+    })
+}
+
+/// The literal integer `property`, if it is one.
+pub(crate) fn literal_i64(view: &ResourceView<'_>, property: &str) -> Option<i64> {
+    view.input(property).and_then(Input::as_literal).and_then(Value::as_i64)
+}
+
+/// An issue when the literal string `property` is not a JSON object.
+pub(crate) fn json_object_text(view: &ResourceView<'_>, property: &str) -> Option<InputIssue> {
+    let text = view.literal_str(property)?;
+    match serde_json::from_str::<Value>(text) {
+        Ok(Value::Object(_)) => None,
+        Ok(_) => Some(InputIssue::new(
+            property,
+            "the JSON document is not an object",
+            "give a JSON object, for example with `json_document`",
+        )),
+        Err(error) => Some(InputIssue::new(
+            property,
+            format!("it is not valid JSON ({error})"),
+            "give a JSON object, for example with `json_document`",
+        )),
+    }
+}

@@ -1,8 +1,43 @@
 //! AWS Config recorder, delivery channel, status and rules.
+//!
+//! None of them but rules can be tagged: their names are their identity. An account has at
+//! most one recorder and one delivery channel per region.
 
-use crate::resources::Handler;
+mod delivery_channel;
+mod recorder;
+mod rule;
+
+use cairn_engine::Outputs;
+use serde_json::json;
+
+use crate::errors::iam_not_yet_propagated;
+use crate::resources::{Handler, outputs};
 
 /// The handler of a type token of this module.
-pub fn handler(_type_token: &str) -> Option<&'static dyn Handler> {
-    None
+pub fn handler(type_token: &str) -> Option<&'static dyn Handler> {
+    match type_token {
+        "aws:config/ConfigurationRecorder" => Some(&recorder::RecorderHandler),
+        "aws:config/RecorderStatus" => Some(&recorder::RecorderStatusHandler),
+        "aws:config/DeliveryChannel" => Some(&delivery_channel::DeliveryChannelHandler),
+        "aws:config/ConfigRule" => Some(&rule::ConfigRuleHandler),
+        _ => None,
+    }
+}
+
+/// Codes that mean something a Config call refers to and that was created a moment ago (the
+/// recorder, the delivery channel, its bucket and bucket policy, the recorder's role) is not
+/// visible to AWS Config yet.
+fn config_not_yet_ready(code: &str) -> bool {
+    matches!(
+        code,
+        "NoAvailableConfigurationRecorderException"
+            | "NoAvailableDeliveryChannelException"
+            | "NoSuchConfigurationRecorderException"
+            | "NoSuchBucketException"
+    ) || iam_not_yet_propagated(code)
+}
+
+/// The outputs of a resource whose id is its name.
+fn name_outputs(name: &str) -> Outputs {
+    outputs([("id", json!(name))])
 }
