@@ -1,0 +1,90 @@
+//! `aws:iam/RolePolicyAttachment`: a managed policy attached to a role.
+
+use async_trait::async_trait;
+use cairn_dsl::aws::iam::RolePolicyAttachmentArgs;
+use cairn_engine::{Observed, Outputs, RecordedResource};
+use serde_json::json;
+
+use super::attached_policies;
+use super::common::{absent_as_none, gone_is_done, principal_not_yet_visible, required};
+use crate::errors::{CONSISTENCY_RETRIES, Result, retry_consistency, sdk_error};
+use crate::resources::{Context, Handler, observed_inputs, outputs};
+
+/// Attaches, reads and detaches managed role policies.
+pub struct AttachmentHandler;
+
+#[async_trait]
+impl Handler for AttachmentHandler {
+    async fn create(&self, cx: &Context<'_>) -> Result<Outputs> {
+        let args: RolePolicyAttachmentArgs = cx.args()?;
+        let (role, policy) = role_and_policy(cx, &args)?;
+        retry_consistency(
+            "attaching the policy",
+            CONSISTENCY_RETRIES,
+            principal_not_yet_visible,
+            || async {
+                cx.clients
+                    .iam
+                    .attach_role_policy()
+                    .role_name(role)
+                    .policy_arn(policy)
+                    .send()
+                    .await
+                    .map_err(|error| {
+                        sdk_error(&format!("attaching {policy} to role {role}"), error)
+                    })
+            },
+        )
+        .await?;
+        Ok(attachment_outputs(role, policy))
+    }
+
+    async fn delete(&self, cx: &Context<'_>, prior: &RecordedResource) -> Result<()> {
+        let args: RolePolicyAttachmentArgs = cx.prior_args(prior)?;
+        let (role, policy) = role_and_policy(cx, &args)?;
+        let detached = cx.clients.iam.detach_role_policy().role_name(role).policy_arn(policy);
+        let detached = detached
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|error| sdk_error(&format!("detaching {policy} from role {role}"), error));
+        gone_is_done(detached)
+    }
+
+    async fn read(&self, cx: &Context<'_>, prior: &RecordedResource) -> Result<Option<Observed>> {
+        let args: RolePolicyAttachmentArgs = cx.prior_args(prior)?;
+        let (role, policy) = role_and_policy(cx, &args)?;
+        if !is_attached(cx, role, policy).await? {
+            return Ok(None);
+        }
+        let inputs =
+            observed_inputs([("role", Some(json!(role))), ("policy_arn", Some(json!(policy)))]);
+        Ok(Some(Observed { inputs, outputs: attachment_outputs(role, policy) }))
+    }
+
+    /// By its role and policy, which identify it.
+    async fn find_owned(&self, cx: &Context<'_>) -> Result<Option<Outputs>> {
+        let args: RolePolicyAttachmentArgs = cx.args()?;
+        let (role, policy) = role_and_policy(cx, &args)?;
+        let attached = is_attached(cx, role, policy).await?;
+        Ok(attached.then(|| attachment_outputs(role, policy)))
+    }
+}
+
+/// Whether `policy` is attached to `role` (false when the role is gone).
+async fn is_attached(cx: &Context<'_>, role: &str, policy: &str) -> Result<bool> {
+    let attached = absent_as_none(attached_policies(cx, role).await)?.unwrap_or_default();
+    Ok(attached.iter().any(|attached| attached == policy))
+}
+
+fn role_and_policy<'a>(
+    cx: &Context<'_>,
+    args: &'a RolePolicyAttachmentArgs,
+) -> Result<(&'a str, &'a str)> {
+    Ok((required(cx, &args.role, "role")?, required(cx, &args.policy_arn, "policy_arn")?))
+}
+
+/// `id` = `<role>:<policy_arn>`.
+fn attachment_outputs(role: &str, policy: &str) -> Outputs {
+    outputs([("id", json!(format!("{role}:{policy}")))])
+}
