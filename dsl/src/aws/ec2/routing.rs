@@ -1,12 +1,14 @@
 //! Subnets, route tables, their associations and routes.
 
-use cairn_engine::{InputIssue, ResourceView, Schema};
+use cairn_engine::{InputIssue, ResourceView};
+use ipnet::Ipv4Net;
 
 use crate::checks::{check_prefix, issues, literal_cidr};
 use crate::resource;
 
 resource! {
-    /// A subnet of a VPC in one availability zone.
+    /// A subnet of a VPC in one availability zone; cairn waits until it is `available`. Its
+    /// CIDR block would collide with its replacement's, so a replacement deletes first.
     Subnet(SubnetArgs, SubnetOutputs) "aws:ec2/Subnet" {
         taggable: true,
         create_before_delete: false,
@@ -31,16 +33,22 @@ resource! {
 }
 
 fn validate_subnet(view: &ResourceView<'_>) -> Vec<InputIssue> {
-    let network = match literal_cidr(view, "cidr_block") {
-        Ok(Some(network)) => network,
-        Ok(None) => return Vec::new(),
-        Err(issue) => return vec![issue],
-    };
+    let mut found = missing_inputs(view, &["vpc_id", "cidr_block"]);
+    match literal_cidr(view, "cidr_block") {
+        Ok(Some(network)) => found.extend(check_subnet_cidr(view, network)),
+        Ok(None) => {}
+        Err(issue) => found.push(issue),
+    }
+    found
+}
+
+/// Checks a subnet's literal CIDR block: its prefix, and that it lies inside its VPC's.
+fn check_subnet_cidr(view: &ResourceView<'_>, network: Ipv4Net) -> Vec<InputIssue> {
     let vpc_network = view
         .referenced("vpc_id")
         .and_then(|vpc| vpc.inputs.get("cidr_block"))
         .and_then(|cidr| cidr.as_literal_str())
-        .and_then(|text| text.parse::<ipnet::Ipv4Net>().ok());
+        .and_then(|text| text.parse::<Ipv4Net>().ok());
     let outside = vpc_network.filter(|vpc| !vpc.contains(&network)).map(|vpc| {
         InputIssue::new(
             "cidr_block",
@@ -56,7 +64,7 @@ resource! {
     RouteTable(RouteTableArgs, RouteTableOutputs) "aws:ec2/RouteTable" {
         taggable: true,
         create_before_delete: true,
-        validate: Schema::no_validation,
+        validate: validate_route_table,
         inputs {
             /// The VPC it belongs to.
             vpc_id: String [force_new],
@@ -69,11 +77,13 @@ resource! {
 }
 
 resource! {
-    /// Associates a route table with a subnet.
+    /// Associates a route table with a subnet (a subnet has at most one association, so a
+    /// replacement deletes the old one first). It cannot be tagged: cairn finds it again by
+    /// its route table and subnet.
     RouteTableAssociation(RouteTableAssociationArgs, RouteTableAssociationOutputs) "aws:ec2/RouteTableAssociation" {
         taggable: false,
         create_before_delete: false,
-        validate: Schema::no_validation,
+        validate: validate_association,
         inputs {
             /// The route table.
             route_table_id: String [force_new],
@@ -88,7 +98,9 @@ resource! {
 }
 
 resource! {
-    /// One route of a route table. Exactly one target is set.
+    /// One route of a route table. Exactly one target is set; changing the target replaces
+    /// the route's target in place. It cannot be tagged: cairn finds it again by its route
+    /// table and destination.
     Route(RouteArgs, RouteOutputs) "aws:ec2/Route" {
         taggable: false,
         create_before_delete: false,
@@ -106,7 +118,7 @@ resource! {
             gateway_id: String,
         }
         outputs {
-            /// `route-table-id_destination`.
+            /// `<route_table_id>_<destination_cidr_block>`.
             id: String,
         }
     }
@@ -115,9 +127,17 @@ resource! {
 /// The inputs of which a route sets exactly one.
 const ROUTE_TARGETS: [&str; 3] = ["vpc_peering_connection_id", "nat_gateway_id", "gateway_id"];
 
+fn validate_route_table(view: &ResourceView<'_>) -> Vec<InputIssue> {
+    missing_inputs(view, &["vpc_id"])
+}
+
+fn validate_association(view: &ResourceView<'_>) -> Vec<InputIssue> {
+    missing_inputs(view, &["route_table_id", "subnet_id"])
+}
+
 fn validate_route(view: &ResourceView<'_>) -> Vec<InputIssue> {
     let targets = ROUTE_TARGETS.iter().filter(|target| view.input(target).is_some()).count();
-    let mut found = Vec::new();
+    let mut found = missing_inputs(view, &["route_table_id", "destination_cidr_block"]);
     if targets != 1 {
         found.push(InputIssue::new(
             "target",
@@ -129,4 +149,35 @@ fn validate_route(view: &ResourceView<'_>) -> Vec<InputIssue> {
         found.push(issue);
     }
     found
+}
+
+/// An issue for each of `properties` the resource leaves unset: AWS would refuse the call.
+pub(super) fn missing_inputs(view: &ResourceView<'_>, properties: &[&str]) -> Vec<InputIssue> {
+    properties
+        .iter()
+        .filter(|property| view.input(property).is_none())
+        .map(|property| {
+            InputIssue::new(
+                *property,
+                format!("`{property}` is not set"),
+                format!("set it: {} needs it", view.resource.schema.type_token),
+            )
+        })
+        .collect()
+}
+
+/// An issue when the literal value of `property` is not one of `allowed`.
+pub(super) fn check_one_of(
+    view: &ResourceView<'_>,
+    property: &str,
+    allowed: &[&str],
+) -> Option<InputIssue> {
+    let value = view.literal_str(property)?;
+    (!allowed.contains(&value)).then(|| {
+        InputIssue::new(
+            property,
+            format!("`{value}` is not a value AWS accepts here"),
+            format!("use one of: {}", allowed.join(", ")),
+        )
+    })
 }

@@ -1,0 +1,165 @@
+//! `aws:ec2/InternetGateway`: created, then attached to its VPC; detached, then deleted.
+
+use async_trait::async_trait;
+use aws_sdk_ec2::types::{InternetGateway, ResourceType};
+use cairn_dsl::aws::ec2::InternetGatewayArgs;
+use cairn_engine::{Observed, Outputs, RecordedResource};
+use serde_json::json;
+
+use crate::errors::{
+    CONSISTENCY_RETRIES, Result, missing, referenced_not_yet_visible, retry_consistency, sdk_error,
+    still_in_use,
+};
+use crate::resources::ec2::routing::{prior_outputs, required, unless_gone};
+use crate::resources::ec2::{observed_tags, ownership_filter, tag_specification, update_tags};
+use crate::resources::{Context, Handler, observed_inputs, outputs, recorded_id};
+
+/// Creates, updates, reads and deletes internet gateways.
+pub struct InternetGatewayHandler;
+
+#[async_trait]
+impl Handler for InternetGatewayHandler {
+    async fn create(&self, cx: &Context<'_>) -> Result<Outputs> {
+        let args: InternetGatewayArgs = cx.args()?;
+        let vpc =
+            args.vpc_id.as_deref().ok_or_else(|| missing("aws:ec2/InternetGateway", "vpc_id"))?;
+        let created = cx
+            .clients
+            .ec2
+            .create_internet_gateway()
+            .tag_specifications(tag_specification(cx, ResourceType::InternetGateway, &args.tags))
+            .send()
+            .await
+            .map_err(|error| sdk_error("creating the internet gateway", error))?;
+        let gateway = required(created.internet_gateway(), "the new internet gateway")?;
+        let id = required(gateway.internet_gateway_id(), "the new internet gateway's id")?;
+        if let Err(error) = attach(cx, id, vpc).await {
+            // Leave nothing behind that the state does not know about.
+            delete_gateway(cx, id).await?;
+            return Err(error);
+        }
+        Ok(outputs([("id", json!(id))]))
+    }
+
+    async fn update(&self, cx: &Context<'_>, prior: &RecordedResource) -> Result<Outputs> {
+        let args: InternetGatewayArgs = cx.args()?;
+        let old: InternetGatewayArgs = cx.prior_args(prior)?;
+        update_tags(cx, recorded_id(prior)?, &old.tags, &args.tags).await?;
+        prior_outputs(prior)
+    }
+
+    async fn delete(&self, cx: &Context<'_>, prior: &RecordedResource) -> Result<()> {
+        let id = recorded_id(prior)?;
+        let Some(gateway) = describe_gateway(cx, id).await? else { return Ok(()) };
+        for vpc in gateway.attachments().iter().filter_map(|attachment| attachment.vpc_id()) {
+            detach(cx, id, vpc).await?;
+        }
+        delete_gateway(cx, id).await
+    }
+
+    async fn read(&self, cx: &Context<'_>, prior: &RecordedResource) -> Result<Option<Observed>> {
+        let id = recorded_id(prior)?;
+        let Some(gateway) = describe_gateway(cx, id).await? else { return Ok(None) };
+        let vpc = gateway.attachments().iter().find_map(|attachment| attachment.vpc_id());
+        let inputs = observed_inputs([
+            ("vpc_id", vpc.map(|vpc| json!(vpc))),
+            ("tags", observed_tags(gateway.tags())),
+        ]);
+        Ok(Some(Observed { inputs, outputs: outputs([("id", json!(id))]) }))
+    }
+
+    async fn find_owned(&self, cx: &Context<'_>) -> Result<Option<Outputs>> {
+        let found = cx
+            .clients
+            .ec2
+            .describe_internet_gateways()
+            .filters(ownership_filter(cx))
+            .send()
+            .await
+            .map_err(|error| {
+                sdk_error("looking for the internet gateway by ownership tag", error)
+            })?;
+        let id =
+            found.internet_gateways().first().and_then(|gateway| gateway.internet_gateway_id());
+        Ok(id.map(|id| outputs([("id", json!(id))])))
+    }
+}
+
+/// Attaches gateway `id` to `vpc`, which (like the gateway) may have been created a moment ago.
+async fn attach(cx: &Context<'_>, id: &str, vpc: &str) -> Result<()> {
+    retry_consistency(
+        "attaching the internet gateway",
+        CONSISTENCY_RETRIES,
+        referenced_not_yet_visible,
+        || async {
+            cx.clients
+                .ec2
+                .attach_internet_gateway()
+                .internet_gateway_id(id)
+                .vpc_id(vpc)
+                .send()
+                .await
+                .map_err(|error| sdk_error(&format!("attaching {id} to {vpc}"), error))
+        },
+    )
+    .await?;
+    Ok(())
+}
+
+/// Detaches gateway `id` from `vpc`. AWS refuses while public addresses of the VPC (a NAT
+/// gateway's) are still mapped: they go away as the NAT gateway is deleted, so it retries.
+async fn detach(cx: &Context<'_>, id: &str, vpc: &str) -> Result<()> {
+    let detached = retry_consistency(
+        "detaching the internet gateway",
+        CONSISTENCY_RETRIES,
+        still_in_use,
+        || async {
+            cx.clients
+                .ec2
+                .detach_internet_gateway()
+                .internet_gateway_id(id)
+                .vpc_id(vpc)
+                .send()
+                .await
+                .map_err(|error| sdk_error(&format!("detaching {id} from {vpc}"), error))
+        },
+    )
+    .await;
+    match detached {
+        Err(error) if error.code == "Gateway.NotAttached" => Ok(()),
+        other => unless_gone(other).map(drop),
+    }
+}
+
+/// Deletes the (detached) gateway `id`; done when it is already gone.
+async fn delete_gateway(cx: &Context<'_>, id: &str) -> Result<()> {
+    let deleted = retry_consistency(
+        "deleting the internet gateway",
+        CONSISTENCY_RETRIES,
+        still_in_use,
+        || async {
+            cx.clients
+                .ec2
+                .delete_internet_gateway()
+                .internet_gateway_id(id)
+                .send()
+                .await
+                .map_err(|error| sdk_error(&format!("deleting internet gateway {id}"), error))
+        },
+    )
+    .await;
+    unless_gone(deleted).map(drop)
+}
+
+/// The internet gateway `id`, or `None` when it does not exist.
+async fn describe_gateway(cx: &Context<'_>, id: &str) -> Result<Option<InternetGateway>> {
+    let found = cx
+        .clients
+        .ec2
+        .describe_internet_gateways()
+        .internet_gateway_ids(id)
+        .send()
+        .await
+        .map_err(|error| sdk_error(&format!("reading internet gateway {id}"), error));
+    Ok(unless_gone(found)?.and_then(|found| found.internet_gateways().first().cloned()))
+}

@@ -1,0 +1,218 @@
+//! `aws:ec2/RouteTable` and `aws:ec2/RouteTableAssociation`.
+
+use async_trait::async_trait;
+use aws_sdk_ec2::types::{Filter, ResourceType, RouteTable, RouteTableAssociation};
+use cairn_dsl::aws::ec2::{RouteTableArgs, RouteTableAssociationArgs};
+use cairn_engine::{Observed, Outputs, RecordedResource};
+use serde_json::json;
+
+use super::{prior_outputs, required, unless_gone};
+use crate::errors::{
+    CONSISTENCY_RETRIES, Result, missing, referenced_not_yet_visible, retry_consistency, sdk_error,
+    still_in_use,
+};
+use crate::resources::ec2::{
+    filter, observed_tags, ownership_filter, tag_specification, update_tags,
+};
+use crate::resources::{Context, Handler, observed_inputs, outputs, recorded_id};
+
+const ASSOCIATION: &str = "aws:ec2/RouteTableAssociation";
+
+/// Creates, updates, reads and deletes route tables.
+pub struct RouteTableHandler;
+
+#[async_trait]
+impl Handler for RouteTableHandler {
+    async fn create(&self, cx: &Context<'_>) -> Result<Outputs> {
+        let args: RouteTableArgs = cx.args()?;
+        let vpc = args.vpc_id.as_deref().ok_or_else(|| missing("aws:ec2/RouteTable", "vpc_id"))?;
+        let created = retry_consistency(
+            "creating the route table",
+            CONSISTENCY_RETRIES,
+            referenced_not_yet_visible,
+            || async {
+                cx.clients
+                    .ec2
+                    .create_route_table()
+                    .vpc_id(vpc)
+                    .tag_specifications(tag_specification(cx, ResourceType::RouteTable, &args.tags))
+                    .send()
+                    .await
+                    .map_err(|error| sdk_error(&format!("creating a route table in {vpc}"), error))
+            },
+        )
+        .await?;
+        route_table_outputs(required(created.route_table(), "the new route table")?)
+    }
+
+    async fn update(&self, cx: &Context<'_>, prior: &RecordedResource) -> Result<Outputs> {
+        let args: RouteTableArgs = cx.args()?;
+        let old: RouteTableArgs = cx.prior_args(prior)?;
+        update_tags(cx, recorded_id(prior)?, &old.tags, &args.tags).await?;
+        prior_outputs(prior)
+    }
+
+    async fn delete(&self, cx: &Context<'_>, prior: &RecordedResource) -> Result<()> {
+        let id = recorded_id(prior)?;
+        // Its associations may be being removed at the same moment.
+        let deleted = retry_consistency(
+            "deleting the route table",
+            CONSISTENCY_RETRIES,
+            still_in_use,
+            || async {
+                cx.clients
+                    .ec2
+                    .delete_route_table()
+                    .route_table_id(id)
+                    .send()
+                    .await
+                    .map_err(|error| sdk_error(&format!("deleting route table {id}"), error))
+            },
+        )
+        .await;
+        unless_gone(deleted).map(drop)
+    }
+
+    async fn read(&self, cx: &Context<'_>, prior: &RecordedResource) -> Result<Option<Observed>> {
+        let Some(table) = describe_route_table(cx, recorded_id(prior)?).await? else {
+            return Ok(None);
+        };
+        let inputs = observed_inputs([
+            ("vpc_id", table.vpc_id().map(|vpc| json!(vpc))),
+            ("tags", observed_tags(table.tags())),
+        ]);
+        Ok(Some(Observed { inputs, outputs: route_table_outputs(&table)? }))
+    }
+
+    async fn find_owned(&self, cx: &Context<'_>) -> Result<Option<Outputs>> {
+        let found = cx
+            .clients
+            .ec2
+            .describe_route_tables()
+            .filters(ownership_filter(cx))
+            .send()
+            .await
+            .map_err(|error| sdk_error("looking for the route table by ownership tag", error))?;
+        found.route_tables().first().map(route_table_outputs).transpose()
+    }
+}
+
+/// The route table `id`, or `None` when it does not exist.
+pub async fn describe_route_table(cx: &Context<'_>, id: &str) -> Result<Option<RouteTable>> {
+    let found = cx
+        .clients
+        .ec2
+        .describe_route_tables()
+        .route_table_ids(id)
+        .send()
+        .await
+        .map_err(|error| sdk_error(&format!("reading route table {id}"), error));
+    Ok(unless_gone(found)?.and_then(|found| found.route_tables().first().cloned()))
+}
+
+fn route_table_outputs(table: &RouteTable) -> Result<Outputs> {
+    Ok(outputs([("id", json!(required(table.route_table_id(), "the route table's id")?))]))
+}
+
+/// Creates, reads and deletes the associations of route tables with subnets. Both inputs
+/// force replacement, so there is no update.
+pub struct AssociationHandler;
+
+#[async_trait]
+impl Handler for AssociationHandler {
+    async fn create(&self, cx: &Context<'_>) -> Result<Outputs> {
+        let args: RouteTableAssociationArgs = cx.args()?;
+        let (table, subnet) = association_ends(&args)?;
+        let associated = retry_consistency(
+            "associating the route table",
+            CONSISTENCY_RETRIES,
+            referenced_not_yet_visible,
+            || async {
+                cx.clients
+                    .ec2
+                    .associate_route_table()
+                    .route_table_id(table)
+                    .subnet_id(subnet)
+                    .send()
+                    .await
+                    .map_err(|error| {
+                        sdk_error(&format!("associating route table {table} with {subnet}"), error)
+                    })
+            },
+        )
+        .await?;
+        let id = required(associated.association_id(), "the association's id")?;
+        Ok(outputs([("id", json!(id))]))
+    }
+
+    async fn delete(&self, cx: &Context<'_>, prior: &RecordedResource) -> Result<()> {
+        let id = recorded_id(prior)?;
+        let removed = cx
+            .clients
+            .ec2
+            .disassociate_route_table()
+            .association_id(id)
+            .send()
+            .await
+            .map_err(|error| sdk_error(&format!("removing association {id}"), error));
+        unless_gone(removed).map(drop)
+    }
+
+    async fn read(&self, cx: &Context<'_>, prior: &RecordedResource) -> Result<Option<Observed>> {
+        let id = recorded_id(prior)?;
+        let by_id = filter("association.route-table-association-id", id);
+        let found = find_association(cx, by_id, |association| {
+            association.route_table_association_id() == Some(id)
+        })
+        .await?;
+        let Some(association) = found else { return Ok(None) };
+        let inputs = observed_inputs([
+            ("route_table_id", association.route_table_id().map(|table| json!(table))),
+            ("subnet_id", association.subnet_id().map(|subnet| json!(subnet))),
+        ]);
+        Ok(Some(Observed { inputs, outputs: outputs([("id", json!(id))]) }))
+    }
+
+    /// An association cannot be tagged: it is the one of the route table with the subnet.
+    async fn find_owned(&self, cx: &Context<'_>) -> Result<Option<Outputs>> {
+        let args: RouteTableAssociationArgs = cx.args()?;
+        let (table, subnet) = association_ends(&args)?;
+        let of_subnet = filter("association.subnet-id", subnet);
+        let found = find_association(cx, of_subnet, |association| {
+            association.route_table_id() == Some(table) && association.subnet_id() == Some(subnet)
+        })
+        .await?;
+        let id = found.as_ref().and_then(RouteTableAssociation::route_table_association_id);
+        Ok(id.map(|id| outputs([("id", json!(id))])))
+    }
+}
+
+/// The route table and the subnet an association joins.
+fn association_ends(args: &RouteTableAssociationArgs) -> Result<(&str, &str)> {
+    let table =
+        args.route_table_id.as_deref().ok_or_else(|| missing(ASSOCIATION, "route_table_id"))?;
+    let subnet = args.subnet_id.as_deref().ok_or_else(|| missing(ASSOCIATION, "subnet_id"))?;
+    Ok((table, subnet))
+}
+
+/// The first association that `matches`, among the route tables `narrowed` selects.
+async fn find_association(
+    cx: &Context<'_>,
+    narrowed: Filter,
+    matches: impl Fn(&RouteTableAssociation) -> bool,
+) -> Result<Option<RouteTableAssociation>> {
+    let found = cx
+        .clients
+        .ec2
+        .describe_route_tables()
+        .filters(narrowed)
+        .send()
+        .await
+        .map_err(|error| sdk_error("looking for a route table association", error))?;
+    Ok(found
+        .route_tables()
+        .iter()
+        .flat_map(RouteTable::associations)
+        .find(|association| matches(association))
+        .cloned())
+}
