@@ -1,23 +1,27 @@
-//! Security groups and their rules, network ACLs and their entries.
+//! Security groups and their rules, network ACLs, their entries and subnet associations.
 
-use cairn_engine::Schema;
+use cairn_engine::{InputIssue, ResourceView};
+use serde_json::Value;
 
+use crate::checks::literal_cidr;
 use crate::resource;
 
 resource! {
-    /// A security group. Its rules are separate resources.
+    /// A security group. Its rules are separate resources
+    /// ([`SecurityGroupIngressRule`], [`SecurityGroupEgressRule`]).
     SecurityGroup(SecurityGroupArgs, SecurityGroupOutputs) "aws:ec2/SecurityGroup" {
         taggable: true,
         create_before_delete: false,
-        validate: Schema::no_validation,
+        validate: validate_security_group,
         inputs {
-            /// The group's name, unique in its VPC.
+            /// The group's name, unique in its VPC; it cannot start with `sg-`.
             name: String [force_new],
             /// What it is for.
             description: String [force_new],
             /// The VPC it belongs to.
             vpc_id: String [force_new],
-            /// Remove the allow-all egress rule AWS adds to every new group.
+            /// Remove the allow-all egress rule AWS adds to every new group (and put it back
+            /// when this turns false again).
             revoke_default_egress: bool,
         }
         outputs {
@@ -26,5 +30,346 @@ resource! {
             /// The group's ARN.
             arn: String,
         }
+    }
+}
+
+fn validate_security_group(view: &ResourceView<'_>) -> Vec<InputIssue> {
+    let mut found = required(view, &["name", "description", "vpc_id"]);
+    if let Some(name) = view.literal_str("name").filter(|name| name.starts_with("sg-")) {
+        found.push(InputIssue::new(
+            "name",
+            format!("`{name}` starts with `sg-`"),
+            "AWS reserves the `sg-` prefix for group ids: choose another name",
+        ));
+    }
+    found
+}
+
+resource! {
+    /// One inbound rule of a security group: traffic from an IPv4 CIDR block.
+    SecurityGroupIngressRule(SecurityGroupIngressRuleArgs, SecurityGroupIngressRuleOutputs) "aws:ec2/SecurityGroupIngressRule" {
+        taggable: true,
+        create_before_delete: false,
+        validate: validate_rule,
+        inputs {
+            /// The security group the rule belongs to.
+            security_group_id: String [force_new],
+            /// `tcp`, `udp`, `icmp` or `-1` (every protocol).
+            ip_protocol: String [force_new],
+            /// The first port (the ICMP type for `icmp`); unset for `-1`.
+            from_port: i64 [force_new],
+            /// The last port (the ICMP code for `icmp`); unset for `-1`.
+            to_port: i64 [force_new],
+            /// The IPv4 CIDR block the traffic comes from.
+            cidr_ipv4: String [force_new],
+            /// What the rule is for; changes in place.
+            description: String,
+        }
+        outputs {
+            /// The rule id (`sgr-…`).
+            id: String,
+        }
+    }
+}
+
+resource! {
+    /// One outbound rule of a security group: traffic to an IPv4 CIDR block.
+    SecurityGroupEgressRule(SecurityGroupEgressRuleArgs, SecurityGroupEgressRuleOutputs) "aws:ec2/SecurityGroupEgressRule" {
+        taggable: true,
+        create_before_delete: false,
+        validate: validate_rule,
+        inputs {
+            /// The security group the rule belongs to.
+            security_group_id: String [force_new],
+            /// `tcp`, `udp`, `icmp` or `-1` (every protocol).
+            ip_protocol: String [force_new],
+            /// The first port (the ICMP type for `icmp`); unset for `-1`.
+            from_port: i64 [force_new],
+            /// The last port (the ICMP code for `icmp`); unset for `-1`.
+            to_port: i64 [force_new],
+            /// The IPv4 CIDR block the traffic goes to.
+            cidr_ipv4: String [force_new],
+            /// What the rule is for; changes in place.
+            description: String,
+        }
+        outputs {
+            /// The rule id (`sgr-…`).
+            id: String,
+        }
+    }
+}
+
+/// The protocols a security group rule accepts.
+const RULE_PROTOCOLS: [&str; 4] = ["tcp", "udp", "icmp", "-1"];
+
+fn validate_rule(view: &ResourceView<'_>) -> Vec<InputIssue> {
+    let mut found = required(view, &["security_group_id", "ip_protocol", "cidr_ipv4"]);
+    found.extend(one_of(view, "ip_protocol", &RULE_PROTOCOLS));
+    found.extend(cidr_issue(view, "cidr_ipv4"));
+    match view.literal_str("ip_protocol") {
+        Some("tcp" | "udp") => found.extend(port_range_issues(view)),
+        Some("-1") => found.extend(no_ports(view, "`-1` (every protocol)")),
+        _ => {}
+    }
+    found
+}
+
+resource! {
+    /// A network ACL of a VPC. Its entries are [`NetworkAclEntry`] resources; a new ACL denies
+    /// everything until entries allow it.
+    NetworkAcl(NetworkAclArgs, NetworkAclOutputs) "aws:ec2/NetworkAcl" {
+        taggable: true,
+        create_before_delete: true,
+        validate: validate_network_acl,
+        inputs {
+            /// The VPC it belongs to.
+            vpc_id: String [force_new],
+        }
+        outputs {
+            /// The network ACL id (`acl-…`).
+            id: String,
+        }
+    }
+}
+
+fn validate_network_acl(view: &ResourceView<'_>) -> Vec<InputIssue> {
+    required(view, &["vpc_id"])
+}
+
+resource! {
+    /// One numbered entry of a network ACL. Entries are evaluated from the lowest number up;
+    /// the first that matches decides.
+    NetworkAclEntry(NetworkAclEntryArgs, NetworkAclEntryOutputs) "aws:ec2/NetworkAclEntry" {
+        taggable: false,
+        create_before_delete: false,
+        validate: validate_network_acl_entry,
+        inputs {
+            /// The network ACL.
+            network_acl_id: String [force_new],
+            /// The rule number, 1 to 32766, unique per direction in the ACL.
+            rule_number: i64 [force_new],
+            /// Whether it applies to outbound traffic (otherwise inbound).
+            egress: bool [force_new],
+            /// `tcp` (`6`), `udp` (`17`) or `all` (`-1`).
+            protocol: String,
+            /// `allow` or `deny`.
+            rule_action: String,
+            /// The IPv4 CIDR block it matches.
+            cidr_block: String,
+            /// The first port, for `tcp` and `udp`.
+            from_port: i64,
+            /// The last port, for `tcp` and `udp`.
+            to_port: i64,
+        }
+        outputs {
+            /// `<acl id>:<ingress|egress>:<rule number>`.
+            id: String,
+        }
+    }
+}
+
+/// The protocols a network ACL entry accepts, by name or number.
+const ENTRY_PROTOCOLS: [&str; 6] = ["tcp", "udp", "all", "6", "17", "-1"];
+
+fn validate_network_acl_entry(view: &ResourceView<'_>) -> Vec<InputIssue> {
+    let mut found = required(
+        view,
+        &["network_acl_id", "rule_number", "egress", "protocol", "rule_action", "cidr_block"],
+    );
+    if let Some(number) = literal_i64(view, "rule_number").filter(|n| !(1..=32766).contains(n)) {
+        found.push(InputIssue::new(
+            "rule_number",
+            format!("rule number {number} is out of range"),
+            "use 1 to 32766 (32767 is the implicit deny-all entry)",
+        ));
+    }
+    found.extend(one_of(view, "protocol", &ENTRY_PROTOCOLS));
+    found.extend(one_of(view, "rule_action", &["allow", "deny"]));
+    found.extend(cidr_issue(view, "cidr_block"));
+    match view.literal_str("protocol") {
+        Some("tcp" | "udp" | "6" | "17") => found.extend(port_range_issues(view)),
+        Some("all" | "-1") => found.extend(no_ports(view, "`all`")),
+        _ => {}
+    }
+    found
+}
+
+resource! {
+    /// Makes a subnet use a network ACL instead of its VPC's default one. Deleting it puts
+    /// the subnet back on the default network ACL.
+    SubnetNetworkAclAssociation(SubnetNetworkAclAssociationArgs, SubnetNetworkAclAssociationOutputs) "aws:ec2/SubnetNetworkAclAssociation" {
+        taggable: false,
+        create_before_delete: false,
+        validate: validate_association,
+        inputs {
+            /// The subnet.
+            subnet_id: String [force_new],
+            /// The network ACL; changing it moves the subnet to the new ACL in place.
+            network_acl_id: String,
+        }
+        outputs {
+            /// The association id (`aclassoc-…`); AWS issues a new one whenever the subnet
+            /// moves to another ACL.
+            id: String,
+        }
+    }
+}
+
+fn validate_association(view: &ResourceView<'_>) -> Vec<InputIssue> {
+    required(view, &["subnet_id", "network_acl_id"])
+}
+
+/// An issue for each of `properties` the resource leaves unset.
+pub(crate) fn required(view: &ResourceView<'_>, properties: &[&str]) -> Vec<InputIssue> {
+    properties
+        .iter()
+        .filter(|property| view.input(property).is_none())
+        .map(|property| {
+            InputIssue::new(
+                *property,
+                format!("`{property}` is not set"),
+                format!("set `{property}`: AWS requires it"),
+            )
+        })
+        .collect()
+}
+
+/// An issue when the literal value of `property` is none of `allowed`.
+pub(crate) fn one_of(
+    view: &ResourceView<'_>,
+    property: &str,
+    allowed: &[&str],
+) -> Option<InputIssue> {
+    let value = view.literal_str(property)?;
+    (!allowed.contains(&value)).then(|| {
+        InputIssue::new(
+            property,
+            format!("`{value}` is not accepted here"),
+            format!("use one of {}", allowed.join(", ")),
+        )
+    })
+}
+
+/// The literal integer value of `property`, if it is one.
+pub(crate) fn literal_i64(view: &ResourceView<'_>, property: &str) -> Option<i64> {
+    view.input(property).and_then(|input| input.as_literal()).and_then(Value::as_i64)
+}
+
+fn cidr_issue(view: &ResourceView<'_>, property: &str) -> Option<InputIssue> {
+    literal_cidr(view, property).err()
+}
+
+/// Checks `from_port` and `to_port` of a protocol that has ports.
+fn port_range_issues(view: &ResourceView<'_>) -> Vec<InputIssue> {
+    let mut found = required(view, &["from_port", "to_port"]);
+    for property in ["from_port", "to_port"] {
+        if let Some(port) = literal_i64(view, property).filter(|port| !(0..=65535).contains(port)) {
+            found.push(InputIssue::new(
+                property,
+                format!("port {port} is out of range"),
+                "use a port from 0 to 65535",
+            ));
+        }
+    }
+    if let (Some(from), Some(to)) = (literal_i64(view, "from_port"), literal_i64(view, "to_port"))
+        && from > to
+    {
+        found.push(InputIssue::new(
+            "to_port",
+            format!("the range {from}-{to} ends before it starts"),
+            "make to_port at least from_port",
+        ));
+    }
+    found
+}
+
+/// Checks that a protocol covering every port sets no ports.
+fn no_ports(view: &ResourceView<'_>, protocol: &str) -> Vec<InputIssue> {
+    ["from_port", "to_port"]
+        .into_iter()
+        .filter(|property| view.input(property).is_some())
+        .map(|property| {
+            InputIssue::new(
+                property,
+                format!("{protocol} covers every port, so `{property}` means nothing"),
+                format!("leave `{property}` unset"),
+            )
+        })
+        .collect()
+}
+
+/// What the validators of this file and its siblings say about a declaration.
+#[cfg(test)]
+pub(crate) mod testing {
+    use cairn_engine::{ProviderBinding, ResourceView};
+
+    use crate::{Declare, Stack};
+
+    /// The properties `declaration`'s validator finds fault with, in order.
+    pub(crate) fn faults<T: Declare>(declaration: T) -> Vec<String> {
+        let stack = Stack::new("checks");
+        let place = stack.provider(ProviderBinding {
+            name: "main".into(),
+            account_id: "000000000000".into(),
+            region: "local".into(),
+            settings: serde_json::Value::Null,
+        });
+        place.add(declaration);
+        let spec = stack.spec();
+        let view = ResourceView { resource: &spec.resources[0], stack: &spec };
+        (T::schema().validate)(&view).into_iter().map(|issue| issue.property).collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::testing::faults;
+    use super::*;
+
+    fn rule(protocol: &str) -> SecurityGroupIngressRule {
+        SecurityGroupIngressRule::new("rule")
+            .security_group_id("sg-1")
+            .ip_protocol(protocol)
+            .cidr_ipv4("10.1.0.0/16")
+    }
+
+    #[test]
+    fn rules_need_sensible_protocols_and_ports() {
+        assert!(faults(rule("tcp").from_port(443_i64).to_port(443_i64)).is_empty());
+        assert!(faults(rule("-1")).is_empty());
+        assert_eq!(faults(rule("gre")), ["ip_protocol"]);
+        assert_eq!(faults(rule("tcp")), ["from_port", "to_port"]);
+        assert_eq!(faults(rule("tcp").from_port(443_i64).to_port(80_i64)), ["to_port"]);
+        assert_eq!(faults(rule("udp").from_port(0_i64).to_port(70000_i64)), ["to_port"]);
+        assert_eq!(faults(rule("-1").from_port(0_i64)), ["from_port"]);
+        assert_eq!(
+            faults(rule("tcp").cidr_ipv4("10.1.0.1/16").from_port(1_i64).to_port(1_i64)),
+            ["cidr_ipv4"]
+        );
+    }
+
+    #[test]
+    fn entries_need_a_number_in_range_and_a_known_protocol() {
+        let entry = |number: i64, protocol: &str| {
+            NetworkAclEntry::new("entry")
+                .network_acl_id("acl-1")
+                .rule_number(number)
+                .egress(false)
+                .protocol(protocol)
+                .rule_action("allow")
+                .cidr_block("10.1.0.0/16")
+        };
+        assert!(faults(entry(100, "all")).is_empty());
+        assert!(faults(entry(100, "6").from_port(443_i64).to_port(443_i64)).is_empty());
+        assert_eq!(faults(entry(32767, "all")), ["rule_number"]);
+        assert_eq!(faults(entry(100, "icmp")), ["protocol"]);
+        assert_eq!(faults(entry(100, "all").rule_action("permit")), ["rule_action"]);
+    }
+
+    #[test]
+    fn groups_need_their_names() {
+        let group = SecurityGroup::new("group").description("d").vpc_id("vpc-1");
+        assert_eq!(faults(group.clone()), ["name"]);
+        assert_eq!(faults(group.name("sg-web")), ["name"]);
     }
 }

@@ -1,8 +1,0 @@
-//! VPC peering: connection, accepter and options.
-
-use crate::resources::Handler;
-
-/// The handler of a type token of this module.
-pub fn handler(_type_token: &str) -> Option<&'static dyn Handler> {
-    None
-}

@@ -1,0 +1,169 @@
+//! `aws:ec2/VpcPeeringConnectionAccepter`: accepting from the accepter's side.
+
+use async_trait::async_trait;
+use aws_config::sts::AssumeRoleProvider;
+use aws_credential_types::provider::SharedCredentialsProvider;
+use aws_sdk_ec2::Client;
+use aws_sdk_ec2::types::Tag;
+use cairn_dsl::aws::ec2::VpcPeeringConnectionAccepterArgs;
+use cairn_engine::{Observed, Outputs, RecordedResource};
+use serde_json::json;
+
+use super::{connection_outputs, current_outputs, live_connection, status_of, wait_for_status};
+use crate::errors::{
+    CONSISTENCY_RETRIES, Result, iam_not_yet_propagated, referenced_not_yet_visible,
+    retry_consistency, sdk_error,
+};
+use crate::resources::ec2::security::need;
+use crate::resources::ec2::{ec2_tags, filter, observed_tags, update_tags};
+use crate::resources::{Context, Handler, OWNERSHIP_TAG, observed_inputs, recorded_id};
+
+/// Accepts peering connections from the accepter's side.
+pub struct AccepterHandler;
+
+const ACCEPTER: &str = "aws:ec2/VpcPeeringConnectionAccepter";
+
+#[async_trait]
+impl Handler for AccepterHandler {
+    async fn create(&self, cx: &Context<'_>) -> Result<Outputs> {
+        let args: VpcPeeringConnectionAccepterArgs = cx.args()?;
+        let id = need(ACCEPTER, "vpc_peering_connection_id", &args.vpc_peering_connection_id)?;
+        let ec2 = &cx.clients.ec2;
+        // Tag first: should the run stop after the accept, the tag finds it again.
+        retry_consistency(
+            "tagging the peering connection",
+            CONSISTENCY_RETRIES,
+            referenced_not_yet_visible,
+            || async {
+                ec2.create_tags()
+                    .resources(id)
+                    .set_tags(Some(ec2_tags(&cx.tags_with_ownership(&args.tags))))
+                    .send()
+                    .await
+                    .map_err(|error| sdk_error(&format!("tagging peering connection {id}"), error))
+            },
+        )
+        .await?;
+        let status =
+            wait_for_status(ec2, id, "the peering request to reach the accepter", |status| {
+                matches!(status, "pending-acceptance" | "active")
+            })
+            .await?;
+        if status == "pending-acceptance" {
+            accept(cx, &args, id).await?;
+        }
+        let status =
+            wait_for_status(ec2, id, "the peering connection to become active", |status| {
+                status == "active"
+            })
+            .await?;
+        Ok(connection_outputs(id, &status))
+    }
+
+    async fn update(&self, cx: &Context<'_>, prior: &RecordedResource) -> Result<Outputs> {
+        let args: VpcPeeringConnectionAccepterArgs = cx.args()?;
+        let old: VpcPeeringConnectionAccepterArgs = cx.prior_args(prior)?;
+        let id = recorded_id(prior)?;
+        update_tags(cx, id, &old.tags, &args.tags).await?;
+        current_outputs(&cx.clients.ec2, id).await
+    }
+
+    async fn delete(&self, _cx: &Context<'_>, _prior: &RecordedResource) -> Result<()> {
+        // An acceptance cannot be undone; the requester's delete removes the connection.
+        Ok(())
+    }
+
+    async fn read(&self, cx: &Context<'_>, prior: &RecordedResource) -> Result<Option<Observed>> {
+        let id = recorded_id(prior)?;
+        let Some(connection) = live_connection(&cx.clients.ec2, id).await? else {
+            return Ok(None);
+        };
+        let inputs = observed_inputs([
+            ("vpc_peering_connection_id", Some(json!(id))),
+            ("tags", observed_tags(&accepter_tags(cx, id).await?)),
+        ]);
+        Ok(Some(Observed { inputs, outputs: connection_outputs(id, status_of(&connection)) }))
+    }
+
+    async fn find_owned(&self, cx: &Context<'_>) -> Result<Option<Outputs>> {
+        let args: VpcPeeringConnectionAccepterArgs = cx.args()?;
+        let id = need(ACCEPTER, "vpc_peering_connection_id", &args.vpc_peering_connection_id)?;
+        let tagged = accepter_tags(cx, id)
+            .await?
+            .iter()
+            .any(|tag| tag.key() == Some(OWNERSHIP_TAG) && tag.value() == Some(cx.urn()));
+        if !tagged {
+            return Ok(None);
+        }
+        // Tagged but not yet accepted: the create did not finish; let it run again.
+        let connection = live_connection(&cx.clients.ec2, id).await?;
+        Ok(connection
+            .filter(|connection| status_of(connection) == "active")
+            .map(|connection| connection_outputs(id, status_of(&connection))))
+    }
+}
+
+/// Accepts connection `id`, with the accepter role's credentials when the arguments name
+/// one (the role may be new: IAM propagation is retried).
+async fn accept(cx: &Context<'_>, args: &VpcPeeringConnectionAccepterArgs, id: &str) -> Result<()> {
+    let client = accepter_client(cx, args).await;
+    let not_yet: fn(&str) -> bool = match args.accepter_role_arn {
+        Some(_) => iam_not_yet_propagated,
+        None => referenced_not_yet_visible,
+    };
+    retry_consistency("accepting the peering connection", CONSISTENCY_RETRIES, not_yet, || async {
+        client
+            .accept_vpc_peering_connection()
+            .vpc_peering_connection_id(id)
+            .send()
+            .await
+            .map_err(|error| sdk_error(&format!("accepting peering connection {id}"), error))
+    })
+    .await
+    .map(drop)
+}
+
+/// An EC2 client acting as the accepter role, or the binding's own without one.
+async fn accepter_client(cx: &Context<'_>, args: &VpcPeeringConnectionAccepterArgs) -> Client {
+    let Some(role_arn) = &args.accepter_role_arn else { return cx.clients.ec2.clone() };
+    let mut role = AssumeRoleProvider::builder(role_arn)
+        .session_name("cairn-peering-accepter")
+        .configure(&cx.clients.sdk);
+    if let Some(external_id) = &args.external_id {
+        role = role.external_id(external_id);
+    }
+    let role = role.build().await;
+    let sdk = cx
+        .clients
+        .sdk
+        .to_builder()
+        .credentials_provider(SharedCredentialsProvider::new(role))
+        .build();
+    Client::new(&sdk)
+}
+
+/// The tags this binding's account put on connection `id`.
+async fn accepter_tags(cx: &Context<'_>, id: &str) -> Result<Vec<Tag>> {
+    // moto gap: describe_vpc_peering_connections shows the requester's tags to the accepter
+    // too; AWS shows each account its own. describe_tags answers per account on both.
+    let found = cx
+        .clients
+        .ec2
+        .describe_tags()
+        .filters(filter("resource-id", id))
+        .into_paginator()
+        .items()
+        .send()
+        .try_collect()
+        .await
+        .map_err(|error| sdk_error(&format!("reading the tags of {id}"), error))?;
+    Ok(found
+        .iter()
+        .map(|tag| {
+            Tag::builder()
+                .set_key(tag.key().map(str::to_owned))
+                .set_value(tag.value().map(str::to_owned))
+                .build()
+        })
+        .collect())
+}

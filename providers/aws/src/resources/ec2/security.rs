@@ -1,8 +1,0 @@
-//! Security groups and rules, network ACLs, entries and associations.
-
-use crate::resources::Handler;
-
-/// The handler of a type token of this module.
-pub fn handler(_type_token: &str) -> Option<&'static dyn Handler> {
-    None
-}

@@ -1,0 +1,194 @@
+//! `aws:ec2/SecurityGroup`.
+
+use async_trait::async_trait;
+use aws_sdk_ec2::types::{IpPermission, IpRange, ResourceType, SecurityGroup};
+use cairn_dsl::aws::ec2::SecurityGroupArgs;
+use cairn_engine::{Observed, Outputs, RecordedResource};
+use serde_json::json;
+
+use super::{absent, need, unless_not_found};
+use crate::errors::{
+    CONSISTENCY_RETRIES, Result, referenced_not_yet_visible, retry_consistency, sdk_error,
+    still_in_use,
+};
+use crate::resources::ec2::{observed_tags, ownership_filter, tag_specification, update_tags};
+use crate::resources::{Context, Handler, observed_inputs, outputs, recorded_id};
+
+const TYPE: &str = "aws:ec2/SecurityGroup";
+
+/// Creates, updates, reads and deletes security groups.
+pub struct SecurityGroupHandler;
+
+#[async_trait]
+impl Handler for SecurityGroupHandler {
+    async fn create(&self, cx: &Context<'_>) -> Result<Outputs> {
+        let args: SecurityGroupArgs = cx.args()?;
+        let name = need(TYPE, "name", &args.name)?;
+        let description = need(TYPE, "description", &args.description)?;
+        let vpc = need(TYPE, "vpc_id", &args.vpc_id)?;
+        let created = retry_consistency(
+            "creating the security group",
+            CONSISTENCY_RETRIES,
+            referenced_not_yet_visible,
+            || async {
+                cx.clients
+                    .ec2
+                    .create_security_group()
+                    .group_name(name)
+                    .description(description)
+                    .vpc_id(vpc)
+                    .tag_specifications(tag_specification(
+                        cx,
+                        ResourceType::SecurityGroup,
+                        &args.tags,
+                    ))
+                    .send()
+                    .await
+                    .map_err(|error| sdk_error(&format!("creating security group {name}"), error))
+            },
+        )
+        .await?;
+        let id = created.group_id().ok_or_else(|| absent("the new security group's id"))?;
+        if args.revoke_default_egress == Some(true) {
+            set_default_egress(cx, id, false).await?;
+        }
+        Ok(group_outputs(cx, id))
+    }
+
+    async fn update(&self, cx: &Context<'_>, prior: &RecordedResource) -> Result<Outputs> {
+        let args: SecurityGroupArgs = cx.args()?;
+        let old: SecurityGroupArgs = cx.prior_args(prior)?;
+        let id = recorded_id(prior)?;
+        let revoke = args.revoke_default_egress.unwrap_or(false);
+        if revoke != old.revoke_default_egress.unwrap_or(false) {
+            set_default_egress(cx, id, !revoke).await?;
+        }
+        update_tags(cx, id, &old.tags, &args.tags).await?;
+        Ok(group_outputs(cx, id))
+    }
+
+    async fn delete(&self, cx: &Context<'_>, prior: &RecordedResource) -> Result<()> {
+        let id = recorded_id(prior)?;
+        let deleted = retry_consistency(
+            "deleting the security group",
+            CONSISTENCY_RETRIES,
+            still_in_use,
+            || async {
+                cx.clients
+                    .ec2
+                    .delete_security_group()
+                    .group_id(id)
+                    .send()
+                    .await
+                    .map_err(|error| sdk_error(&format!("deleting security group {id}"), error))
+            },
+        )
+        .await;
+        unless_not_found(deleted).map(drop)
+    }
+
+    async fn read(&self, cx: &Context<'_>, prior: &RecordedResource) -> Result<Option<Observed>> {
+        let id = recorded_id(prior)?;
+        let found = cx
+            .clients
+            .ec2
+            .describe_security_groups()
+            .group_ids(id)
+            .send()
+            .await
+            .map_err(|error| sdk_error(&format!("reading security group {id}"), error));
+        let Some(group) =
+            unless_not_found(found)?.and_then(|found| found.security_groups().first().cloned())
+        else {
+            return Ok(None);
+        };
+        let inputs = observed_inputs([
+            ("name", group.group_name().map(|name| json!(name))),
+            ("description", group.description().map(|text| json!(text))),
+            ("vpc_id", group.vpc_id().map(|vpc| json!(vpc))),
+            ("revoke_default_egress", Some(json!(!has_default_egress(&group)))),
+            ("tags", observed_tags(group.tags())),
+        ]);
+        Ok(Some(Observed { inputs, outputs: group_outputs(cx, id) }))
+    }
+
+    async fn find_owned(&self, cx: &Context<'_>) -> Result<Option<Outputs>> {
+        let found = cx
+            .clients
+            .ec2
+            .describe_security_groups()
+            .filters(ownership_filter(cx))
+            .send()
+            .await
+            .map_err(|error| sdk_error("looking for the security group by ownership tag", error))?;
+        Ok(found
+            .security_groups()
+            .first()
+            .and_then(|group| group.group_id())
+            .map(|id| group_outputs(cx, id)))
+    }
+}
+
+/// The CIDR block of the allow-all egress rule AWS puts in every new group.
+const EVERYWHERE: &str = "0.0.0.0/0";
+
+/// The allow-all egress rule: every protocol to everywhere.
+fn default_egress() -> IpPermission {
+    IpPermission::builder()
+        .ip_protocol("-1")
+        .ip_ranges(IpRange::builder().cidr_ip(EVERYWHERE).build())
+        .build()
+}
+
+/// Whether the group has the allow-all egress rule.
+fn has_default_egress(group: &SecurityGroup) -> bool {
+    group.ip_permissions_egress().iter().any(|permission| {
+        permission.ip_protocol() == Some("-1")
+            && permission.ip_ranges().iter().any(|range| range.cidr_ip() == Some(EVERYWHERE))
+    })
+}
+
+/// Puts the allow-all egress rule back (`present`) or removes it; done already is fine.
+async fn set_default_egress(cx: &Context<'_>, id: &str, present: bool) -> Result<()> {
+    let (doing, done_already) = if present {
+        (format!("allowing all egress from {id}"), "InvalidPermission.Duplicate")
+    } else {
+        (format!("removing the allow-all egress rule of {id}"), "InvalidPermission.NotFound")
+    };
+    retry_consistency(
+        &doing,
+        CONSISTENCY_RETRIES,
+        |code| code == "InvalidGroup.NotFound",
+        || async {
+            let ec2 = &cx.clients.ec2;
+            let answer = if present {
+                let call = ec2.authorize_security_group_egress().group_id(id);
+                call.ip_permissions(default_egress())
+                    .send()
+                    .await
+                    .map(drop)
+                    .map_err(|error| sdk_error(&doing, error))
+            } else {
+                let call = ec2.revoke_security_group_egress().group_id(id);
+                call.ip_permissions(default_egress())
+                    .send()
+                    .await
+                    .map(drop)
+                    .map_err(|error| sdk_error(&doing, error))
+            };
+            match answer {
+                Err(error) if error.code == done_already => Ok(()),
+                other => other,
+            }
+        },
+    )
+    .await
+}
+
+/// The group's outputs: id and ARN.
+fn group_outputs(cx: &Context<'_>, id: &str) -> Outputs {
+    outputs([
+        ("id", json!(id)),
+        ("arn", json!(format!("arn:aws:ec2:{}:{}:security-group/{id}", cx.region(), cx.account()))),
+    ])
+}
