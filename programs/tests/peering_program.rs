@@ -98,7 +98,8 @@ fn the_optional_parts_follow_the_config() {
     config.trading.public_subnet = Some("10.0.192.0/24".into());
     config.compliance.create_recorder = false;
     let spec = declared(&config);
-    let count = |token: &str| spec.resources.iter().filter(|r| r.schema.type_token == token).count();
+    let count =
+        |token: &str| spec.resources.iter().filter(|r| r.schema.type_token == token).count();
     assert_eq!(count("aws:ec2/NatGateway"), 1, "at most one NAT, only where asked");
     assert_eq!(count("aws:ec2/InternetGateway"), 1);
     assert_eq!(count("aws:cloudwatch/MetricAlarm"), 3, "a NAT packet-drop alarm joins");
@@ -112,7 +113,12 @@ fn every_taggable_resource_has_both_mandatory_tags() {
     for resource in declared(&config).resources.iter().filter(|r| r.schema.taggable) {
         let tags = literal(resource, "tags").unwrap_or(Value::Null);
         for key in peering::REQUIRED_TAGS {
-            assert_eq!(tags.get(key), config.tags.get(key).map(|v| Value::String(v.clone())).as_ref(), "{} lacks {key}", resource.name);
+            assert_eq!(
+                tags.get(key),
+                config.tags.get(key).map(|v| Value::String(v.clone())).as_ref(),
+                "{} lacks {key}",
+                resource.name
+            );
         }
     }
 }
@@ -122,8 +128,12 @@ fn no_security_group_rule_or_nacl_allow_entry_is_open_to_the_world() {
     for resource in &declared(&default_config()).resources {
         let token = resource.schema.type_token;
         let cidr = match token {
-            "aws:ec2/SecurityGroupIngressRule" | "aws:ec2/SecurityGroupEgressRule" => literal_str(resource, "cidr_ipv4"),
-            "aws:ec2/NetworkAclEntry" if literal_str(resource, "rule_action").as_deref() == Some("allow") => {
+            "aws:ec2/SecurityGroupIngressRule" | "aws:ec2/SecurityGroupEgressRule" => {
+                literal_str(resource, "cidr_ipv4")
+            }
+            "aws:ec2/NetworkAclEntry"
+                if literal_str(resource, "rule_action").as_deref() == Some("allow") =>
+            {
                 literal_str(resource, "cidr_block")
             }
             _ => continue,
@@ -140,12 +150,21 @@ fn every_route_through_the_peering_targets_exactly_the_peer_cidr() {
     let peering_routes: Vec<&Resource> = spec
         .resources
         .iter()
-        .filter(|r| r.schema.type_token == "aws:ec2/Route" && r.inputs.contains_key("vpc_peering_connection_id"))
+        .filter(|r| {
+            r.schema.type_token == "aws:ec2/Route"
+                && r.inputs.contains_key("vpc_peering_connection_id")
+        })
         .collect();
     assert_eq!(peering_routes.len(), 6, "one per private route table of both VPCs");
     for route in peering_routes {
-        let expected = if route.binding == "trading" { &config.analytics.cidr } else { &config.trading.cidr };
-        assert_eq!(literal_str(route, "destination_cidr_block").as_ref(), Some(expected), "{}", route.name);
+        let expected =
+            if route.binding == "trading" { &config.analytics.cidr } else { &config.trading.cidr };
+        assert_eq!(
+            literal_str(route, "destination_cidr_block").as_ref(),
+            Some(expected),
+            "{}",
+            route.name
+        );
     }
 }
 

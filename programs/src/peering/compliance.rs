@@ -24,7 +24,8 @@ pub fn declare(
     archive: &LogArchive,
 ) {
     let role = config_role(place, side, archive);
-    let recording = config.compliance.create_recorder.then(|| recorder(place, side, archive, &role));
+    let recording =
+        config.compliance.create_recorder.then(|| recorder(place, side, archive, &role));
     let ports: Vec<String> = side.ports.iter().map(u16::to_string).collect();
     let required_tags = json!({"tag1Key": "CostCenter", "tag2Key": "Environment"});
     let rules = [

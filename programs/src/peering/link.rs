@@ -155,7 +155,12 @@ fn accepter_role(
 }
 
 /// A route to the peer VPC's CIDR through the peering in every private route table.
-fn peer_routes(place: &Binding, side: &SideContext<'_>, network: &Network, peering: Output<String>) {
+fn peer_routes(
+    place: &Binding,
+    side: &SideContext<'_>,
+    network: &Network,
+    peering: Output<String>,
+) {
     for (index, table) in network.route_tables.iter().enumerate() {
         place.add(
             Route::new(side.logical(&format!("private-{}-to-peer", index + 1)))

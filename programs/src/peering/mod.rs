@@ -70,15 +70,18 @@ impl SideContext<'_> {
 pub fn declare(stack: &Stack, config: &PeeringConfig) {
     stack.set_default_tags(config.tags.clone());
     stack.enforce(&cairn_dsl::policy::AWS_PACK, policy_settings(config));
-    let trading = stack.provider(binding("trading", &config.trading, &config.trading.region, config));
-    let analytics = stack.provider(binding("analytics", &config.analytics, &config.analytics.region, config));
+    let trading =
+        stack.provider(binding("trading", &config.trading, &config.trading.region, config));
+    let analytics =
+        stack.provider(binding("analytics", &config.analytics, &config.analytics.region, config));
     let trading_in_accepter_region = stack.provider(binding(
         "trading-in-analytics-region",
         &config.trading,
         &config.analytics.region,
         config,
     ));
-    let requester = side_context(config, "trading", &config.trading, "analytics", &config.analytics);
+    let requester =
+        side_context(config, "trading", &config.trading, "analytics", &config.analytics);
     let accepter = side_context(config, "analytics", &config.analytics, "trading", &config.trading);
 
     let requester_network = network::declare(&trading, &requester);
@@ -110,7 +113,11 @@ pub fn declare(stack: &Stack, config: &PeeringConfig) {
     compliance::declare(&trading, config, &requester, &requester_network, &archive);
     compliance::declare(&analytics, config, &accepter, &accepter_network, &archive);
 
-    export_outputs(stack, &peering, [("Trading", &requester_network), ("Analytics", &accepter_network)]);
+    export_outputs(
+        stack,
+        &peering,
+        [("Trading", &requester_network), ("Analytics", &accepter_network)],
+    );
     stack.export("DashboardUrl", dashboard_url);
     stack.export("FlowLogBucket", archive.bucket.id());
 }
@@ -120,7 +127,8 @@ fn export_outputs(stack: &Stack, peering: &link::Link, sides: [(&str, &network::
     stack.export("PeeringStatus", peering.accepter.status());
     for (label, network) in sides {
         stack.export(format!("{label}VpcId"), network.vpc.id());
-        let tables: Vec<Input> = network.route_tables.iter().map(|table| table.id().into()).collect();
+        let tables: Vec<Input> =
+            network.route_tables.iter().map(|table| table.id().into()).collect();
         for (number, table) in tables.iter().enumerate() {
             stack.export(format!("{label}PrivateRouteTable{}Id", number + 1), table.clone());
         }

@@ -36,7 +36,11 @@ pub struct LogArchive {
 }
 
 /// Declares the KMS key and the bucket every flow log writes to, in account A.
-pub fn declare_archive(place: &Binding, config: &PeeringConfig, side: &SideContext<'_>) -> LogArchive {
+pub fn declare_archive(
+    place: &Binding,
+    config: &PeeringConfig,
+    side: &SideContext<'_>,
+) -> LogArchive {
     let accounts = json!([config.trading.account_id, config.analytics.account_id]);
     let key_policy = json_template(
         json!({
@@ -74,7 +78,10 @@ pub fn declare_archive(place: &Binding, config: &PeeringConfig, side: &SideConte
             .name(format!("alias/{}", side.aws_name("flow-logs")))
             .target_key_id(key.id()),
     );
-    let bucket_name = format!("{}-flow-logs-{}-{}", config.stack, config.trading.account_id, config.environment_suffix);
+    let bucket_name = format!(
+        "{}-flow-logs-{}-{}",
+        config.stack, config.trading.account_id, config.environment_suffix
+    );
     let bucket_policy = json_template(
         json!({
             "Version": "2012-10-17",
@@ -181,7 +188,10 @@ pub fn declare_side(
         "rejected-packets",
         (METRIC_NAMESPACE, rejected_metric.as_str()),
         None,
-        format!("Rejected packets in the {} VPC: traffic the NACLs or security groups refused", side.label),
+        format!(
+            "Rejected packets in the {} VPC: traffic the NACLs or security groups refused",
+            side.label
+        ),
     );
     if let Some(nat) = &network.nat {
         let dimension = ("NatGatewayId", nat.id());
@@ -200,11 +210,18 @@ pub fn declare_side(
 
 fn capitalised(word: &str) -> String {
     let mut characters = word.chars();
-    characters.next().map(|first| first.to_ascii_uppercase().to_string() + characters.as_str()).unwrap_or_default()
+    characters
+        .next()
+        .map(|first| first.to_ascii_uppercase().to_string() + characters.as_str())
+        .unwrap_or_default()
 }
 
 /// A KMS-encrypted log group for rejected traffic.
-fn rejected_log_group(place: &Binding, config: &PeeringConfig, side: &SideContext<'_>) -> Resource<LogGroup> {
+fn rejected_log_group(
+    place: &Binding,
+    config: &PeeringConfig,
+    side: &SideContext<'_>,
+) -> Resource<LogGroup> {
     let region = &side.config.region;
     let account = &side.config.account_id;
     let key_policy = json_template(
@@ -248,7 +265,11 @@ fn rejected_log_group(place: &Binding, config: &PeeringConfig, side: &SideContex
 }
 
 /// The role VPC Flow Logs assumes to write into the log group.
-fn delivery_role(place: &Binding, side: &SideContext<'_>, group: &Resource<LogGroup>) -> Resource<Role> {
+fn delivery_role(
+    place: &Binding,
+    side: &SideContext<'_>,
+    group: &Resource<LogGroup>,
+) -> Resource<Role> {
     let trust = json_template(
         json!({
             "Version": "2012-10-17",
@@ -350,14 +371,15 @@ pub fn declare_dashboard(
         })))
         .collect();
     let name = format!("{}-{}", config.stack, config.environment_suffix);
-    let dashboard = place.add(
-        Dashboard::new("peering-dashboard")
-            .dashboard_name(&name)
-            .dashboard_body(json_template(json!({"widgets": widgets}), [("peering", peering_id.into())])),
-    );
+    let dashboard =
+        place.add(Dashboard::new("peering-dashboard").dashboard_name(&name).dashboard_body(
+            json_template(json!({"widgets": widgets}), [("peering", peering_id.into())]),
+        ));
     let region = &config.trading.region;
     let url = interpolate([
-        Input::string(format!("https://{region}.console.aws.amazon.com/cloudwatch/home?region={region}#dashboards:name=")),
+        Input::string(format!(
+            "https://{region}.console.aws.amazon.com/cloudwatch/home?region={region}#dashboards:name="
+        )),
         dashboard.id().into(),
     ]);
     (dashboard, url)

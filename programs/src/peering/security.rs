@@ -34,7 +34,10 @@ fn security_group(place: &Binding, side: &SideContext<'_>, network: &Network) {
     let group = place.add(
         SecurityGroup::new(side.logical("app-sg"))
             .name(side.aws_name("app-sg"))
-            .description(format!("Application ports open to the peered {} VPC only", side.peer_label))
+            .description(format!(
+                "Application ports open to the peered {} VPC only",
+                side.peer_label
+            ))
             .vpc_id(network.vpc.id())
             .revoke_default_egress(true)
             .tags(tags([("Name", side.aws_name("app-sg").as_str())])),
@@ -42,13 +45,15 @@ fn security_group(place: &Binding, side: &SideContext<'_>, network: &Network) {
     for &port in side.ports {
         for (index, cidr) in side.allowed_sources.iter().enumerate() {
             place.add(
-                SecurityGroupIngressRule::new(side.logical(&format!("app-sg-in-{port}-{}", index + 1)))
-                    .security_group_id(group.id())
-                    .ip_protocol("tcp")
-                    .from_port(i64::from(port))
-                    .to_port(i64::from(port))
-                    .cidr_ipv4(cidr)
-                    .description(format!("tcp {port} from {cidr}")),
+                SecurityGroupIngressRule::new(
+                    side.logical(&format!("app-sg-in-{port}-{}", index + 1)),
+                )
+                .security_group_id(group.id())
+                .ip_protocol("tcp")
+                .from_port(i64::from(port))
+                .to_port(i64::from(port))
+                .cidr_ipv4(cidr)
+                .description(format!("tcp {port} from {cidr}")),
             );
         }
         place.add(
@@ -122,13 +127,15 @@ fn network_acl(place: &Binding, side: &SideContext<'_>, network: &Network) {
     );
     for entry in entries(side) {
         let direction = if entry.egress { "out" } else { "in" };
-        let mut declared = NetworkAclEntry::new(side.logical(&format!("private-nacl-{direction}-{}", entry.number)))
-            .network_acl_id(acl.id())
-            .rule_number(entry.number)
-            .egress(entry.egress)
-            .protocol(entry.protocol)
-            .rule_action(entry.action)
-            .cidr_block(entry.cidr);
+        let mut declared = NetworkAclEntry::new(
+            side.logical(&format!("private-nacl-{direction}-{}", entry.number)),
+        )
+        .network_acl_id(acl.id())
+        .rule_number(entry.number)
+        .egress(entry.egress)
+        .protocol(entry.protocol)
+        .rule_action(entry.action)
+        .cidr_block(entry.cidr);
         if let Some((from, to)) = entry.ports {
             declared = declared.from_port(from).to_port(to);
         }
@@ -136,9 +143,11 @@ fn network_acl(place: &Binding, side: &SideContext<'_>, network: &Network) {
     }
     for (index, subnet) in network.private_subnets.iter().enumerate() {
         place.add(
-            SubnetNetworkAclAssociation::new(side.logical(&format!("private-{}-nacl-assoc", index + 1)))
-                .subnet_id(subnet.id())
-                .network_acl_id(acl.id()),
+            SubnetNetworkAclAssociation::new(
+                side.logical(&format!("private-{}-nacl-assoc", index + 1)),
+            )
+            .subnet_id(subnet.id())
+            .network_acl_id(acl.id()),
         );
     }
 }
