@@ -166,11 +166,14 @@ fn write_config(dir: &Path, edit: impl FnOnce(String) -> String) -> PathBuf {
     path
 }
 
+/// A change to the default config's text.
+type ConfigEdit = fn(String) -> String;
+
 #[test]
 fn a_bad_config_names_the_file_and_the_key() {
     let temp = tempfile::tempdir().expect("temp dir");
     let state = temp.path().join("state");
-    let cases: [(&str, fn(String) -> String, &str); 4] = [
+    let cases: [(&str, ConfigEdit, &str); 4] = [
         (
             "unknown key",
             |text| text.replace("[tags]", "colour = \"red\"\n[tags]"),

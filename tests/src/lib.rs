@@ -31,16 +31,24 @@ pub fn repo_root() -> PathBuf {
 
 /// The running emulator's endpoint URL, starting one for this process if needed.
 pub fn emulator_url() -> &'static str {
-    static URL: OnceLock<String> = OnceLock::new();
-    URL.get_or_init(|| match std::env::var(EMULATOR_URL_VARIABLE) {
-        Ok(url) if !url.is_empty() => url,
+    static EMULATOR: OnceLock<Emulator> = OnceLock::new();
+    let emulator = EMULATOR.get_or_init(|| match std::env::var(EMULATOR_URL_VARIABLE) {
+        Ok(url) if !url.is_empty() => Emulator { url, _watchdog: None },
         _ => start_emulator(),
-    })
+    });
+    &emulator.url
+}
+
+/// An emulator this process uses, and the watchdog shell of the one it started (kept for
+/// the life of the process: the shell stops the emulator when the process exits).
+struct Emulator {
+    url: String,
+    _watchdog: Option<std::process::Child>,
 }
 
 /// Starts `moto_server` from the project's virtualenv on a free loopback port, watched by a
 /// shell that stops it when this process exits.
-fn start_emulator() -> String {
+fn start_emulator() -> Emulator {
     let moto = repo_root().join(".venv/bin/moto_server");
     assert!(
         moto.exists(),
@@ -71,7 +79,7 @@ fn start_emulator() -> String {
     }
     let url = format!("http://127.0.0.1:{port}");
     wait_until_answering(port);
-    url
+    Emulator { url, _watchdog: Some(shell) }
 }
 
 fn wait_until_answering(port: u16) {

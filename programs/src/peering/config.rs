@@ -199,7 +199,7 @@ pub fn check(config: &PeeringConfig, path: &Path) -> Result<(), ConfigError> {
         for cidr in cidrs {
             if cidr.parse::<Ipv4Net>().is_err() {
                 return Err(problem(
-                    format!("{name}"),
+                    name.to_owned(),
                     format!("holds `{cidr}`, which is not an IPv4 CIDR block"),
                     "write CIDR blocks as address/prefix, for example 10.0.0.0/16",
                 ));
