@@ -81,7 +81,8 @@ pub fn overrides_from(
     found
 }
 
-/// Sets the key a `CAIRN_CONFIG__A__B` variable names. The value is read as TOML when it
+/// Sets the key a `CAIRN_CONFIG__A__B` variable names. Where the file has a string there, the
+/// value stays a string (an account id is not a number); otherwise it is read as TOML when it
 /// parses as a TOML value (numbers, booleans, arrays), else as a string.
 fn apply_override(
     document: &mut toml::Table,
@@ -111,7 +112,11 @@ fn apply_override(
             .as_table_mut()
             .ok_or_else(|| error(&format!("`{key}` is not a table in the config")))?;
     }
-    table.insert(last.clone(), parse_override_value(value));
+    let typed = match table.get(last.as_str()) {
+        Some(toml::Value::String(_)) => toml::Value::String(value.to_owned()),
+        _ => parse_override_value(value),
+    };
+    table.insert(last.clone(), typed);
     Ok(())
 }
 
@@ -160,6 +165,14 @@ mod tests {
         ]);
         let sample: Sample = load(file.path(), &overrides).expect("valid");
         assert_eq!(sample.side, Side { region: "r2".into(), count: 3 });
+    }
+
+    #[test]
+    fn an_override_of_a_string_stays_a_string() {
+        let file = write("name = \"a\"\n[side]\nregion = \"r1\"\ncount = 1\n");
+        let overrides = [("CAIRN_CONFIG__NAME".to_owned(), "123456789012".to_owned())];
+        let sample: Sample = load(file.path(), &overrides).expect("valid");
+        assert_eq!(sample.name, "123456789012");
     }
 
     #[test]

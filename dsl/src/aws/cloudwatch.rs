@@ -16,7 +16,7 @@ resource! {
         inputs {
             /// The alarm's name, unique in the account and region (include the environment
             /// suffix); changing it makes a new alarm.
-            alarm_name: String [force_new],
+            alarm_name: String [force_new, name],
             /// The metric's namespace, for example `AWS/NATGateway` or a custom one.
             namespace: String,
             /// The metric's name.
@@ -120,7 +120,7 @@ resource! {
         inputs {
             /// The dashboard's name, unique in the account (include the environment suffix);
             /// changing it makes a new dashboard.
-            dashboard_name: String [force_new],
+            dashboard_name: String [force_new, name],
             /// The dashboard's body: a JSON object with its `widgets` (see
             /// [`json_document`](crate::json_document)).
             dashboard_body: String,

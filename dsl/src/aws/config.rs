@@ -21,7 +21,7 @@ resource! {
         inputs {
             /// The recorder's name; changing it makes a new recorder (the old one is deleted
             /// first: an account has only one).
-            name: String [force_new],
+            name: String [force_new, name],
             /// The role AWS Config assumes to read resources (with the managed policy
             /// `service-role/AWS_ConfigRole`).
             role_arn: String,
@@ -60,7 +60,7 @@ resource! {
         validate: validate_delivery_channel,
         inputs {
             /// The channel's name; changing it makes a new channel (the old one is deleted first).
-            name: String [force_new],
+            name: String [force_new, name],
             /// The bucket AWS Config writes to.
             s3_bucket_name: String,
             /// A key prefix in the bucket (not empty when set).
@@ -126,7 +126,7 @@ resource! {
         validate: validate_config_rule,
         inputs {
             /// The rule's name (include the environment suffix); changing it makes a new rule.
-            name: String [force_new],
+            name: String [force_new, name],
             /// The managed rule's identifier, for example `VPC_FLOW_LOGS_ENABLED`.
             source_identifier: String,
             /// The managed rule's parameters: a JSON object of strings (see

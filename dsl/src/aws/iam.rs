@@ -15,7 +15,7 @@ resource! {
         validate: validate_role,
         inputs {
             /// The role's name, unique in the account; include the environment suffix.
-            name: String [force_new],
+            name: String [force_new, name],
             /// The trust policy (a JSON document): who may assume the role.
             assume_role_policy: String,
             /// The longest session, in seconds (3600 to 43200).
@@ -65,7 +65,7 @@ resource! {
             /// The role's name.
             role: String [force_new],
             /// The policy's name, unique among the role's inline policies.
-            name: String [force_new],
+            name: String [force_new, name],
             /// The policy (a JSON document).
             policy: String,
         }

@@ -47,7 +47,7 @@ resource! {
         validate: validate_alias,
         inputs {
             /// The alias, `alias/<name>`; include the environment suffix.
-            name: String [force_new],
+            name: String [force_new, name],
             /// The id or ARN of the key it points to.
             target_key_id: String,
         }

@@ -14,7 +14,7 @@ resource! {
         validate: validate_log_group,
         inputs {
             /// The group's name (include the environment suffix); changing it makes a new group.
-            name: String [force_new],
+            name: String [force_new, name],
             /// The ARN of the KMS key that encrypts the group's data. Changing it makes a new
             /// group (cairn does not call `AssociateKmsKey`); the key's policy must let the
             /// `logs.<region>.amazonaws.com` service principal use it.
@@ -80,7 +80,7 @@ resource! {
             /// The log group it reads (the group must exist first: reference its `id`).
             log_group_name: String [force_new],
             /// The filter's name, unique in the group; changing it makes a new filter.
-            name: String [force_new],
+            name: String [force_new, name],
             /// The filter pattern, for example `[version, account, eni, source, destination,
             /// srcport, destport, protocol, packets, bytes, start, end, action="REJECT", status]`.
             pattern: String,

@@ -15,7 +15,7 @@ resource! {
         validate: validate_bucket,
         inputs {
             /// The bucket's name, globally unique; include the environment suffix.
-            bucket: String [force_new],
+            bucket: String [force_new, name],
             /// On delete, remove every object version and delete marker first, so the delete
             /// always succeeds.
             force_destroy: bool,

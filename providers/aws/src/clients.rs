@@ -76,6 +76,30 @@ pub struct Clients {
     pub sts: aws_sdk_sts::Client,
     /// Secrets Manager.
     pub secrets: aws_sdk_secretsmanager::Client,
+    /// Counts the calls of these clients and of those made from them.
+    counter: CallCounter,
+}
+
+impl Clients {
+    /// An EC2 client of this binding's region acting as `role_arn`, assumed with this
+    /// binding's credentials (and `external_id` when the role's trust requires one).
+    pub async fn ec2_as_role(
+        &self,
+        role_arn: &str,
+        external_id: Option<&str>,
+    ) -> aws_sdk_ec2::Client {
+        let mut role = AssumeRoleProvider::builder(role_arn)
+            .session_name("cairn-assumed-role")
+            .configure(&self.sdk);
+        if let Some(external_id) = external_id {
+            role = role.external_id(external_id);
+        }
+        let credentials = SharedCredentialsProvider::new(role.build().await);
+        let sdk = self.sdk.to_builder().credentials_provider(credentials).build();
+        let config =
+            aws_sdk_ec2::config::Builder::from(&sdk).interceptor(self.counter.clone()).build();
+        aws_sdk_ec2::Client::from_conf(config)
+    }
 }
 
 /// Builds each binding's clients once and hands out shared copies.
@@ -165,6 +189,7 @@ impl ClientCache {
             config: client!(aws_sdk_config),
             sts: client!(aws_sdk_sts),
             secrets: client!(aws_sdk_secretsmanager),
+            counter: counter.clone(),
         }
     }
 }

@@ -15,7 +15,7 @@ resource! {
         validate: validate_security_group,
         inputs {
             /// The group's name, unique in its VPC; it cannot start with `sg-`.
-            name: String [force_new],
+            name: String [force_new, name],
             /// What it is for.
             description: String [force_new],
             /// The VPC it belongs to.

@@ -113,7 +113,7 @@ impl Handler for VpcEndpointHandler {
             policy: (args.policy != old.policy).then(|| policy_document(&args.policy)),
         };
         modify_endpoint(cx, id, change).await?;
-        update_tags(cx, id, &old.tags, &args.tags).await?;
+        update_tags(&cx.clients.ec2, id, &old.tags, &args.tags).await?;
         prior_outputs(prior)
     }
 

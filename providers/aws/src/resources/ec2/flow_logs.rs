@@ -84,7 +84,7 @@ impl Handler for FlowLogHandler {
         let args: FlowLogArgs = cx.args()?;
         let old: FlowLogArgs = cx.prior_args(prior)?;
         let id = recorded_id(prior)?;
-        update_tags(cx, id, &old.tags, &args.tags).await?;
+        update_tags(&cx.clients.ec2, id, &old.tags, &args.tags).await?;
         Ok(id_outputs(id))
     }
 

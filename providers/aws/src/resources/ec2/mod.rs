@@ -72,7 +72,7 @@ pub fn filter(name: &str, value: impl Into<String>) -> Filter {
 
 /// Makes the tags of EC2 resource `id` go from `old` to `new` (cairn's own untouched).
 pub async fn update_tags(
-    cx: &Context<'_>,
+    ec2: &aws_sdk_ec2::Client,
     id: &str,
     old: &Option<BTreeMap<String, String>>,
     new: &Option<BTreeMap<String, String>>,
@@ -85,9 +85,7 @@ pub async fn update_tags(
         .map(|key| Tag::builder().key(key).build())
         .collect();
     if !removed.is_empty() {
-        cx.clients
-            .ec2
-            .delete_tags()
+        ec2.delete_tags()
             .resources(id)
             .set_tags(Some(removed))
             .send()
@@ -97,9 +95,7 @@ pub async fn update_tags(
     let changed: BTreeMap<String, String> =
         new.into_iter().filter(|(key, value)| old.get(key) != Some(value)).collect();
     if !changed.is_empty() {
-        cx.clients
-            .ec2
-            .create_tags()
+        ec2.create_tags()
             .resources(id)
             .set_tags(Some(ec2_tags(&changed)))
             .send()

@@ -41,7 +41,7 @@ impl Handler for VpcHandler {
         let old: VpcArgs = cx.prior_args(prior)?;
         let id = recorded_id(prior)?;
         set_dns_attributes(cx, id, &args, &old).await?;
-        update_tags(cx, id, &old.tags, &args.tags).await?;
+        update_tags(&cx.clients.ec2, id, &old.tags, &args.tags).await?;
         vpc_outputs(cx, id).await
     }
 

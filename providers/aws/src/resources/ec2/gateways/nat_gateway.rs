@@ -67,7 +67,7 @@ impl Handler for NatGatewayHandler {
     async fn update(&self, cx: &Context<'_>, prior: &RecordedResource) -> Result<Outputs> {
         let args: NatGatewayArgs = cx.args()?;
         let old: NatGatewayArgs = cx.prior_args(prior)?;
-        update_tags(cx, recorded_id(prior)?, &old.tags, &args.tags).await?;
+        update_tags(&cx.clients.ec2, recorded_id(prior)?, &old.tags, &args.tags).await?;
         prior_outputs(prior)
     }
 

@@ -1,8 +1,6 @@
 //! `aws:ec2/VpcPeeringConnectionAccepter`: accepting from the accepter's side.
 
 use async_trait::async_trait;
-use aws_config::sts::AssumeRoleProvider;
-use aws_credential_types::provider::SharedCredentialsProvider;
 use aws_sdk_ec2::Client;
 use aws_sdk_ec2::types::Tag;
 use cairn_dsl::aws::ec2::VpcPeeringConnectionAccepterArgs;
@@ -28,7 +26,7 @@ impl Handler for AccepterHandler {
     async fn create(&self, cx: &Context<'_>) -> Result<Outputs> {
         let args: VpcPeeringConnectionAccepterArgs = cx.args()?;
         let id = need(ACCEPTER, "vpc_peering_connection_id", &args.vpc_peering_connection_id)?;
-        let ec2 = &cx.clients.ec2;
+        let ec2 = &accepter_client(cx, &args).await;
         // Tag first: should the run stop after the accept, the tag finds it again.
         retry_consistency(
             "tagging the peering connection",
@@ -50,7 +48,7 @@ impl Handler for AccepterHandler {
             })
             .await?;
         if status == "pending-acceptance" {
-            accept(cx, &args, id).await?;
+            accept(ec2, &args, id).await?;
         }
         let status =
             wait_for_status(ec2, id, "the peering connection to become active", |status| {
@@ -64,8 +62,9 @@ impl Handler for AccepterHandler {
         let args: VpcPeeringConnectionAccepterArgs = cx.args()?;
         let old: VpcPeeringConnectionAccepterArgs = cx.prior_args(prior)?;
         let id = recorded_id(prior)?;
-        update_tags(cx, id, &old.tags, &args.tags).await?;
-        current_outputs(&cx.clients.ec2, id).await
+        let ec2 = accepter_client(cx, &args).await;
+        update_tags(&ec2, id, &old.tags, &args.tags).await?;
+        current_outputs(&ec2, id).await
     }
 
     async fn delete(&self, _cx: &Context<'_>, _prior: &RecordedResource) -> Result<()> {
@@ -75,12 +74,13 @@ impl Handler for AccepterHandler {
 
     async fn read(&self, cx: &Context<'_>, prior: &RecordedResource) -> Result<Option<Observed>> {
         let id = recorded_id(prior)?;
-        let Some(connection) = live_connection(&cx.clients.ec2, id).await? else {
+        let ec2 = accepter_client(cx, &cx.prior_args(prior)?).await;
+        let Some(connection) = live_connection(&ec2, id).await? else {
             return Ok(None);
         };
         let inputs = observed_inputs([
             ("vpc_peering_connection_id", Some(json!(id))),
-            ("tags", observed_tags(&accepter_tags(cx, id).await?)),
+            ("tags", observed_tags(&accepter_tags(&ec2, id).await?)),
         ]);
         Ok(Some(Observed { inputs, outputs: connection_outputs(id, status_of(&connection)) }))
     }
@@ -88,7 +88,8 @@ impl Handler for AccepterHandler {
     async fn find_owned(&self, cx: &Context<'_>) -> Result<Option<Outputs>> {
         let args: VpcPeeringConnectionAccepterArgs = cx.args()?;
         let id = need(ACCEPTER, "vpc_peering_connection_id", &args.vpc_peering_connection_id)?;
-        let tagged = accepter_tags(cx, id)
+        let ec2 = accepter_client(cx, &args).await;
+        let tagged = accepter_tags(&ec2, id)
             .await?
             .iter()
             .any(|tag| tag.key() == Some(OWNERSHIP_TAG) && tag.value() == Some(cx.urn()));
@@ -96,17 +97,16 @@ impl Handler for AccepterHandler {
             return Ok(None);
         }
         // Tagged but not yet accepted: the create did not finish; let it run again.
-        let connection = live_connection(&cx.clients.ec2, id).await?;
+        let connection = live_connection(&ec2, id).await?;
         Ok(connection
             .filter(|connection| status_of(connection) == "active")
             .map(|connection| connection_outputs(id, status_of(&connection))))
     }
 }
 
-/// Accepts connection `id`, with the accepter role's credentials when the arguments name
-/// one (the role may be new: IAM propagation is retried).
-async fn accept(cx: &Context<'_>, args: &VpcPeeringConnectionAccepterArgs, id: &str) -> Result<()> {
-    let client = accepter_client(cx, args).await;
+/// Accepts connection `id` with `client`, the accepter role's when the arguments name one
+/// (the role may be new: IAM propagation is retried).
+async fn accept(client: &Client, args: &VpcPeeringConnectionAccepterArgs, id: &str) -> Result<()> {
     let not_yet: fn(&str) -> bool = match args.accepter_role_arn {
         Some(_) => iam_not_yet_propagated,
         None => referenced_not_yet_visible,
@@ -123,32 +123,21 @@ async fn accept(cx: &Context<'_>, args: &VpcPeeringConnectionAccepterArgs, id: &
     .map(drop)
 }
 
-/// An EC2 client acting as the accepter role, or the binding's own without one.
+/// The client the accepter acts with: the accepter role's, assumed with this binding's
+/// credentials, when the arguments name one (every call, tags included, then acts in the
+/// accepter's account); the binding's own otherwise.
 async fn accepter_client(cx: &Context<'_>, args: &VpcPeeringConnectionAccepterArgs) -> Client {
-    let Some(role_arn) = &args.accepter_role_arn else { return cx.clients.ec2.clone() };
-    let mut role = AssumeRoleProvider::builder(role_arn)
-        .session_name("cairn-peering-accepter")
-        .configure(&cx.clients.sdk);
-    if let Some(external_id) = &args.external_id {
-        role = role.external_id(external_id);
+    match &args.accepter_role_arn {
+        Some(role_arn) => cx.clients.ec2_as_role(role_arn, args.external_id.as_deref()).await,
+        None => cx.clients.ec2.clone(),
     }
-    let role = role.build().await;
-    let sdk = cx
-        .clients
-        .sdk
-        .to_builder()
-        .credentials_provider(SharedCredentialsProvider::new(role))
-        .build();
-    Client::new(&sdk)
 }
 
-/// The tags this binding's account put on connection `id`.
-async fn accepter_tags(cx: &Context<'_>, id: &str) -> Result<Vec<Tag>> {
+/// The tags the accepter's account put on connection `id`.
+async fn accepter_tags(ec2: &Client, id: &str) -> Result<Vec<Tag>> {
     // moto gap: describe_vpc_peering_connections shows the requester's tags to the accepter
     // too; AWS shows each account its own. describe_tags answers per account on both.
-    let found = cx
-        .clients
-        .ec2
+    let found = ec2
         .describe_tags()
         .filters(filter("resource-id", id))
         .into_paginator()

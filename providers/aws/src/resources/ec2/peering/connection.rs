@@ -73,7 +73,7 @@ impl Handler for ConnectionHandler {
         let args: VpcPeeringConnectionArgs = cx.args()?;
         let old: VpcPeeringConnectionArgs = cx.prior_args(prior)?;
         let id = recorded_id(prior)?;
-        update_tags(cx, id, &old.tags, &args.tags).await?;
+        update_tags(&cx.clients.ec2, id, &old.tags, &args.tags).await?;
         current_outputs(&cx.clients.ec2, id).await
     }
 

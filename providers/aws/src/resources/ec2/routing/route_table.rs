@@ -48,7 +48,7 @@ impl Handler for RouteTableHandler {
     async fn update(&self, cx: &Context<'_>, prior: &RecordedResource) -> Result<Outputs> {
         let args: RouteTableArgs = cx.args()?;
         let old: RouteTableArgs = cx.prior_args(prior)?;
-        update_tags(cx, recorded_id(prior)?, &old.tags, &args.tags).await?;
+        update_tags(&cx.clients.ec2, recorded_id(prior)?, &old.tags, &args.tags).await?;
         prior_outputs(prior)
     }
 

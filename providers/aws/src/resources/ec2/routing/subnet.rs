@@ -65,7 +65,7 @@ impl Handler for SubnetHandler {
         let id = recorded_id(prior)?;
         set_map_public_ip(cx, id, args.map_public_ip_on_launch, old.map_public_ip_on_launch)
             .await?;
-        update_tags(cx, id, &old.tags, &args.tags).await?;
+        update_tags(&cx.clients.ec2, id, &old.tags, &args.tags).await?;
         prior_outputs(prior)
     }
 

@@ -53,7 +53,7 @@ impl Handler for NetworkAclHandler {
         let args: NetworkAclArgs = cx.args()?;
         let old: NetworkAclArgs = cx.prior_args(prior)?;
         let id = recorded_id(prior)?;
-        update_tags(cx, id, &old.tags, &args.tags).await?;
+        update_tags(&cx.clients.ec2, id, &old.tags, &args.tags).await?;
         Ok(id_outputs(id))
     }
 

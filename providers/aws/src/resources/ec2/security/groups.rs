@@ -63,7 +63,7 @@ impl Handler for SecurityGroupHandler {
         if revoke != old.revoke_default_egress.unwrap_or(false) {
             set_default_egress(cx, id, !revoke).await?;
         }
-        update_tags(cx, id, &old.tags, &args.tags).await?;
+        update_tags(&cx.clients.ec2, id, &old.tags, &args.tags).await?;
         Ok(group_outputs(cx, id))
     }
 

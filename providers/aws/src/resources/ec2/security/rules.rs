@@ -228,7 +228,7 @@ impl Handler for RuleHandler {
                 .await
                 .map_err(|error| sdk_error(&format!("changing the description of {id}"), error))?;
         }
-        update_tags(cx, id, &old.tags, &rule.tags).await?;
+        update_tags(&cx.clients.ec2, id, &old.tags, &rule.tags).await?;
         Ok(id_outputs(id))
     }
 
