@@ -30,6 +30,7 @@ mod checks;
 mod macros;
 pub mod policy;
 mod stack;
+mod tags;
 mod template;
 
 pub use stack::{
@@ -48,6 +49,7 @@ pub fn tags<'a>(
 /// What the `resource!` macro expands to; not part of the public API.
 #[doc(hidden)]
 pub mod __private {
-    pub use cairn_engine::{PropertySpec, Schema};
+    pub use crate::tags::tag_issues;
+    pub use cairn_engine::{InputIssue, PropertySpec, ResourceView, Schema};
     pub use serde::{self, Deserialize};
 }

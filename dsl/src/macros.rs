@@ -79,7 +79,18 @@ macro_rules! resource {
                 create_before_delete: $create_first,
                 taggable: $taggable,
                 data_source: $crate::__data_source!($($data_source)?),
-                validate: $validate,
+                validate: {
+                    fn validate(
+                        view: &$crate::__private::ResourceView<'_>,
+                    ) -> Vec<$crate::__private::InputIssue> {
+                        let mut found = $validate(view);
+                        if $taggable {
+                            found.extend($crate::__private::tag_issues(view));
+                        }
+                        found
+                    }
+                    validate
+                },
             };
 
             /// A declaration called `name` (unique in the stack).

@@ -35,6 +35,8 @@ const INGRESS_RULE: &str = "aws:ec2/SecurityGroupIngressRule";
 const NACL_ENTRY: &str = "aws:ec2/NetworkAclEntry";
 const ROUTE: &str = "aws:ec2/Route";
 const PEERING: &str = "aws:ec2/VpcPeeringConnection";
+const ACCEPTER: &str = "aws:ec2/VpcPeeringConnectionAccepter";
+const PEERING_OPTIONS: &str = "aws:ec2/VpcPeeringConnectionOptions";
 const VPC: &str = "aws:ec2/Vpc";
 const FLOW_LOG: &str = "aws:ec2/FlowLog";
 const BUCKET: &str = "aws:s3/Bucket";
@@ -294,12 +296,25 @@ fn route_vpc<'a>(stack: &'a StackSpec, route: &Resource) -> Option<&'a Resource>
     referenced(stack, table, "vpc_id")
 }
 
+/// The peering connection a reference leads to, through an accepter if need be.
+fn peering_connection<'a>(stack: &'a StackSpec, target: &'a Resource) -> Option<&'a Resource> {
+    match target.schema.type_token {
+        PEERING => Some(target),
+        ACCEPTER | PEERING_OPTIONS => {
+            let next = referenced(stack, target, "vpc_peering_connection_id")?;
+            peering_connection(stack, next)
+        }
+        _ => None,
+    }
+}
+
 fn peering_route_scope(context: &PolicyContext<'_>) -> Vec<Violation> {
     let stack = context.stack;
     context
         .resources_of(ROUTE)
         .filter_map(|route| {
-            let peering = referenced(stack, route, "vpc_peering_connection_id")?;
+            let target = referenced(stack, route, "vpc_peering_connection_id")?;
+            let peering = peering_connection(stack, target)?;
             let destination: Ipv4Net =
                 literal_str(route, "destination_cidr_block")?.parse().ok()?;
             let own = route_vpc(stack, route).map(|vpc| vpc.name.as_str());

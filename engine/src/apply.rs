@@ -11,8 +11,8 @@ use std::collections::{BTreeMap, BinaryHeap, HashMap};
 use std::sync::Arc;
 
 use cairn_state::{
-    ApplyId, OperationKind as RunKind, PendingKind, PendingOperation, ResourceRecord, StateError,
-    Store,
+    ApplyId, Finished, OperationKind as RunKind, PendingKind, PendingOperation, ResourceRecord,
+    StateError, Store,
 };
 use petgraph::algo::toposort;
 use petgraph::graph::{DiGraph, NodeIndex};
@@ -349,59 +349,139 @@ struct Run<'a> {
 /// What a finished provider call produced.
 type CallResult = Result<Option<Outputs>, ProviderError>;
 
+/// What a successful operation changes in the state.
+enum Settled {
+    /// The resource's record is written (a create, update or read).
+    Written(ResourceRecord),
+    /// The resource's record is removed (a delete).
+    Removed,
+    /// Only the journal entry is cleared: the old half of a create-first replacement, whose
+    /// URN already records the new resource.
+    JournalOnly,
+}
+
+/// An operation ready to call its provider.
+struct Prepared {
+    index: usize,
+    kind: OperationKind,
+    request: ResourceRequest,
+    prior: Option<RecordedResource>,
+    /// The journal entry to write first (reads of data sources change nothing).
+    journal: Option<PendingOperation>,
+}
+
+/// The scheduler's bookkeeping: what waits on how many, what is ready (longest remaining
+/// path first), what runs, and what was skipped.
+struct Queue {
+    waiting: Vec<usize>,
+    skipped: Vec<bool>,
+    ready: BinaryHeap<(usize, Reverse<usize>)>,
+    running: JoinSet<CallResult>,
+    tasks: HashMap<tokio::task::Id, usize>,
+}
+
+impl Queue {
+    fn new(operations: &Operations) -> Self {
+        let count = operations.items.len();
+        let waiting: Vec<usize> = (0..count)
+            .map(|i| {
+                operations.graph.neighbors_directed(NodeIndex::new(i), petgraph::Incoming).count()
+            })
+            .collect();
+        let ready = (0..count)
+            .filter(|&i| waiting[i] == 0)
+            .map(|i| (operations.priority[i], Reverse(i)))
+            .collect();
+        Queue {
+            waiting,
+            skipped: vec![false; count],
+            ready,
+            running: JoinSet::new(),
+            tasks: HashMap::new(),
+        }
+    }
+
+    /// Marks `finished` done: what waited only on it becomes ready.
+    fn release(&mut self, operations: &Operations, finished: usize) {
+        for next in operations.graph.neighbors(NodeIndex::new(finished)) {
+            let next = next.index();
+            self.waiting[next] -= 1;
+            if self.waiting[next] == 0 && !self.skipped[next] {
+                self.ready.push((operations.priority[next], Reverse(next)));
+            }
+        }
+    }
+}
+
 impl Run<'_> {
     async fn execute(
         &mut self,
         parallelism: usize,
         progress: &dyn Progress,
     ) -> Result<(), ApplyError> {
-        let count = self.operations.items.len();
-        let mut waiting: Vec<usize> = (0..count)
-            .map(|i| {
-                self.operations
-                    .graph
-                    .neighbors_directed(NodeIndex::new(i), petgraph::Incoming)
-                    .count()
-            })
-            .collect();
-        let mut skipped = vec![false; count];
-        let mut ready: BinaryHeap<(usize, Reverse<usize>)> = (0..count)
-            .filter(|&i| waiting[i] == 0)
-            .map(|i| (self.operations.priority[i], Reverse(i)))
-            .collect();
-        let mut running: JoinSet<CallResult> = JoinSet::new();
-        let mut tasks: HashMap<tokio::task::Id, usize> = HashMap::new();
+        let mut queue = Queue::new(&self.operations);
         loop {
-            while running.len() < parallelism {
-                let Some((_, Reverse(next))) = ready.pop() else { break };
-                match self.start(next, &mut running, progress) {
-                    Ok(task) => drop(tasks.insert(task, next)),
-                    Err(failure) => self.fail(next, failure, &mut skipped, progress),
+            self.start_ready(&mut queue, parallelism, progress)?;
+            let Some(first) = queue.running.join_next_with_id().await else { break };
+            // Group commit: every call that has finished by now is recorded, then one flush.
+            let mut finished = vec![first];
+            while let Some(more) = queue.running.try_join_next_with_id() {
+                finished.push(more);
+            }
+            let mut settled = Vec::with_capacity(finished.len());
+            for joined in finished {
+                let (task, result) = match joined {
+                    Ok((task, result)) => (task, result),
+                    Err(panic) => (
+                        panic.id(),
+                        Err(ProviderError::new(format!("provider call panicked: {panic}"))),
+                    ),
+                };
+                let Some(index) = queue.tasks.remove(&task) else { continue };
+                match self.settle(index, result)? {
+                    Ok(change) => settled.push((index, change)),
+                    Err(failure) => self.fail(index, failure, &mut queue.skipped, progress),
                 }
             }
-            let Some(joined) = running.join_next_with_id().await else { break };
-            let (task, result) = match joined {
-                Ok((task, result)) => (task, result),
-                Err(panic) => (
-                    panic.id(),
-                    Err(ProviderError::new(format!("provider call panicked: {panic}"))),
-                ),
-            };
-            let Some(finished) = tasks.remove(&task) else { continue };
-            match self.record(finished, result, progress)? {
-                Ok(()) => {}
-                Err(failure) => {
-                    self.fail(finished, failure, &mut skipped, progress);
-                    continue;
-                }
+            let succeeded: Vec<usize> = settled.iter().map(|(index, _)| *index).collect();
+            self.record_all(settled, progress)?;
+            self.store.flush()?;
+            for index in succeeded {
+                queue.release(&self.operations, index);
             }
-            for next in self.operations.graph.neighbors(NodeIndex::new(finished)) {
-                let next = next.index();
-                waiting[next] -= 1;
-                if waiting[next] == 0 && !skipped[next] {
-                    ready.push((self.operations.priority[next], Reverse(next)));
-                }
+        }
+        Ok(())
+    }
+
+    /// Starts ready operations up to `parallelism` in flight: their journal entries are
+    /// written together with one flush, then their calls are spawned.
+    fn start_ready(
+        &mut self,
+        queue: &mut Queue,
+        parallelism: usize,
+        progress: &dyn Progress,
+    ) -> Result<(), ApplyError> {
+        let mut batch = Vec::new();
+        while queue.running.len() + batch.len() < parallelism {
+            let Some((_, Reverse(next))) = queue.ready.pop() else { break };
+            match self.prepare(next) {
+                Ok(prepared) => batch.push(prepared),
+                Err(failure) => self.fail(next, failure, &mut queue.skipped, progress),
             }
+        }
+        let journal: Vec<PendingOperation> =
+            batch.iter().filter_map(|prepared| prepared.journal.clone()).collect();
+        if !journal.is_empty() {
+            self.store.journal_begin_all(&journal)?;
+        }
+        for prepared in batch {
+            progress.started(&self.operation(prepared.index));
+            let provider = Arc::clone(&self.provider);
+            let Prepared { index, kind, request, prior, .. } = prepared;
+            let task = queue.running.spawn(async move {
+                call(provider.as_ref(), kind, &request, prior.as_ref()).await
+            });
+            queue.tasks.insert(task.id(), index);
         }
         Ok(())
     }
@@ -417,13 +497,8 @@ impl Run<'_> {
         }
     }
 
-    /// Journals and spawns one operation's provider call.
-    fn start(
-        &mut self,
-        index: usize,
-        running: &mut JoinSet<CallResult>,
-        progress: &dyn Progress,
-    ) -> Result<tokio::task::Id, String> {
+    /// Resolves one operation's request and the journal entry to write before its call.
+    fn prepare(&self, index: usize) -> Result<Prepared, String> {
         let (position, kind) = self.operations.items[index];
         let step = &self.plan.steps[position];
         let request = self.request(step, kind)?;
@@ -431,22 +506,17 @@ impl Run<'_> {
             inputs: reveal(&prior.inputs),
             outputs: reveal(&prior.outputs),
         });
-        if kind != OperationKind::Read {
-            self.store
-                .journal_begin(&pending(
-                    step,
-                    kind,
-                    &request,
-                    self.planned_inputs(step, kind)?,
-                    self.started_at_unix,
-                ))
-                .map_err(|error| error.to_string())?;
-        }
-        progress.started(&self.operation(index));
-        let provider = Arc::clone(&self.provider);
-        let task = running
-            .spawn(async move { call(provider.as_ref(), kind, &request, prior.as_ref()).await });
-        Ok(task.id())
+        let journal = match kind {
+            OperationKind::Read => None,
+            _ => Some(pending(
+                step,
+                kind,
+                &request,
+                self.planned_inputs(step, kind)?,
+                self.started_at_unix,
+            )),
+        };
+        Ok(Prepared { index, kind, request, prior, journal })
     }
 
     /// The request for an operation, with inputs resolved against what is live now.
@@ -498,13 +568,13 @@ impl Run<'_> {
         }
     }
 
-    /// Records a finished call in the state; the inner error is the operation's failure.
-    fn record(
-        &mut self,
+    /// What a finished call changes in the state; the inner error is the operation's
+    /// failure (its journal entry is cleared, as the call did not take effect).
+    fn settle(
+        &self,
         index: usize,
         result: CallResult,
-        progress: &dyn Progress,
-    ) -> Result<Result<(), String>, ApplyError> {
+    ) -> Result<Result<Settled, String>, ApplyError> {
         let (position, kind) = self.operations.items[index];
         let step = &self.plan.steps[position];
         let outputs = match result {
@@ -516,47 +586,66 @@ impl Run<'_> {
                 return Ok(Err(error.message));
             }
         };
-        match (kind, outputs) {
-            (OperationKind::Delete, _) => {
-                self.store.finish_remove(self.apply_id, step.urn.as_str())?;
-                self.live.remove(&step.name);
-            }
-            (OperationKind::DeleteReplaced, _) => {
-                if step.create_before_delete {
-                    self.store.journal_clear(step.urn.as_str())?;
-                } else {
-                    self.store.finish_remove(self.apply_id, step.urn.as_str())?;
-                    self.live.remove(&step.name);
-                }
-            }
-            (_, outputs) => {
+        let settled = match kind {
+            OperationKind::DeleteReplaced if step.create_before_delete => Settled::JournalOnly,
+            OperationKind::Delete | OperationKind::DeleteReplaced => Settled::Removed,
+            _ => {
                 let inputs = self.resolve(step).map(Value::Object).unwrap_or(Value::Null);
-                let outputs = Value::Object(outputs.unwrap_or_default());
-                let record = ResourceRecord {
+                Settled::Written(ResourceRecord {
                     urn: step.urn.as_str().to_owned(),
                     type_token: step.type_token.clone(),
                     name: step.name.clone(),
                     binding: step.binding.clone(),
-                    inputs: inputs.clone(),
-                    outputs: outputs.clone(),
+                    inputs,
+                    outputs: Value::Object(outputs.unwrap_or_default()),
                     dependencies: step
                         .dependencies
                         .iter()
                         .map(|urn| urn.as_str().to_owned())
                         .collect(),
-                };
-                if kind == OperationKind::Read {
-                    self.store.put_resource(self.apply_id, &record)?;
-                } else {
-                    self.store.finish_put(self.apply_id, &record)?;
-                }
-                self.live.insert(step.name.clone(), Live { inputs, outputs });
+                })
             }
+        };
+        Ok(Ok(settled))
+    }
+
+    /// Records a batch of finished operations in one state transaction, then reports them.
+    fn record_all(
+        &mut self,
+        settled: Vec<(usize, Settled)>,
+        progress: &dyn Progress,
+    ) -> Result<(), ApplyError> {
+        let finished: Vec<Finished<'_>> = settled
+            .iter()
+            .filter_map(|(index, settled)| {
+                let urn = self.plan.steps[self.operations.items[*index].0].urn.as_str();
+                match settled {
+                    Settled::Written(record) => Some(Finished::Put(record)),
+                    Settled::Removed => Some(Finished::Remove(urn)),
+                    Settled::JournalOnly => None,
+                }
+            })
+            .collect();
+        if !finished.is_empty() {
+            self.store.finish_all(self.apply_id, &finished)?;
         }
-        let operation = self.operation(index);
-        progress.finished(&operation, None);
-        self.report.completed.push(operation);
-        Ok(Ok(()))
+        for (index, settled) in settled {
+            let name = self.plan.steps[self.operations.items[index].0].name.clone();
+            match settled {
+                Settled::Written(record) => {
+                    self.live.insert(name, Live { inputs: record.inputs, outputs: record.outputs });
+                }
+                Settled::Removed => drop(self.live.remove(&name)),
+                Settled::JournalOnly => {
+                    let urn = self.plan.steps[self.operations.items[index].0].urn.clone();
+                    self.store.journal_clear(urn.as_str())?;
+                }
+            }
+            let operation = self.operation(index);
+            progress.finished(&operation, None);
+            self.report.completed.push(operation);
+        }
+        Ok(())
     }
 
     /// Records a failure and marks everything that waits on it as skipped.

@@ -127,7 +127,7 @@ mod store;
 pub use envelope::SCHEMA_VERSION;
 pub use error::StateError;
 pub use model::{
-    AppliedChanges, ApplyId, Metadata, OperationKind, PendingKind, PendingOperation,
+    AppliedChanges, ApplyId, Finished, Metadata, OperationKind, PendingKind, PendingOperation,
     ResourceRecord, Snapshot,
 };
 pub use store::{HISTORY_LIMIT, Store};

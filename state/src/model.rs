@@ -122,3 +122,30 @@ pub struct AppliedChanges {
     /// The stack outputs before the apply replaced them; `None` when it did not replace them.
     pub previous_outputs: Option<BTreeMap<String, Value>>,
 }
+
+/// One finished operation, for [`Store::finish_all`](crate::Store::finish_all).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Finished<'a> {
+    /// A create or update: the record as it now is.
+    Put(&'a ResourceRecord),
+    /// A delete: the URN that is gone.
+    Remove(&'a str),
+}
+
+impl<'a> Finished<'a> {
+    /// The URN it is about.
+    pub fn urn(&self) -> &'a str {
+        match self {
+            Finished::Put(record) => &record.urn,
+            Finished::Remove(urn) => urn,
+        }
+    }
+
+    /// The new record, for a put.
+    pub fn record(&self) -> Option<&'a ResourceRecord> {
+        match self {
+            Finished::Put(record) => Some(record),
+            Finished::Remove(_) => None,
+        }
+    }
+}

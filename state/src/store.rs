@@ -21,7 +21,8 @@ use crate::error::StateError;
 use crate::keys::{self, HistoryKey};
 use crate::lock::{self, LockRecordGuard, ReleaseWait};
 use crate::model::{
-    AppliedChanges, ApplyId, Metadata, OperationKind, PendingOperation, ResourceRecord, Snapshot,
+    AppliedChanges, ApplyId, Finished, Metadata, OperationKind, PendingOperation, ResourceRecord,
+    Snapshot,
 };
 use crate::secrets::{self, SecretError, Secrets};
 
@@ -337,9 +338,17 @@ impl Store {
     ///
     /// [`StateError::ReadOnly`], a secret without a key, or a database failure.
     pub fn journal_begin(&self, op: &PendingOperation) -> Result<(), StateError> {
+        self.journal_begin_all(std::slice::from_ref(op))
+    }
+
+    /// Records that the provider calls described by `ops` are about to start, durably, with
+    /// one flush for all of them (a group commit: calls that start together pay once).
+    pub fn journal_begin_all(&self, ops: &[PendingOperation]) -> Result<(), StateError> {
         self.writable()?;
-        let bytes = self.encode(keys::JOURNAL, op.urn.as_bytes(), op)?;
-        self.trees().journal.insert(op.urn.as_bytes(), bytes).map_err(|e| self.db_error(e))?;
+        for op in ops {
+            let bytes = self.encode(keys::JOURNAL, op.urn.as_bytes(), op)?;
+            self.trees().journal.insert(op.urn.as_bytes(), bytes).map_err(|e| self.db_error(e))?;
+        }
         self.flush()
     }
 
@@ -355,29 +364,41 @@ impl Store {
     }
 
     /// After a successful create or update: in one transaction writes `record`, its history
-    /// entry and the serial, and clears its journal entry; then flushes. Returns the serial.
+    /// entry and the serial, and clears its journal entry. Returns the serial.
+    ///
+    /// Durable at the next [`flush`](Store::flush): callers finishing several operations at
+    /// once flush after the last (a group commit). Until then the journal entry written
+    /// before the call is what survives a crash, and recovery settles it with the cloud, so
+    /// a crash never loses or doubles a resource.
     ///
     /// # Errors
     ///
     /// As [`put_resource`](Store::put_resource). On error nothing was written, and the journal
     /// entry stays.
     pub fn finish_put(&self, apply: ApplyId, record: &ResourceRecord) -> Result<u64, StateError> {
-        let serial = self.change(apply, &record.urn, Some(record), true)?;
-        self.flush()?;
-        Ok(serial)
+        self.change(apply, &record.urn, Some(record), true)
+    }
+
+    /// After several operations finished: records them all in one transaction (clearing
+    /// their journal entries), as [`finish_put`](Store::finish_put) and
+    /// [`finish_remove`](Store::finish_remove) do one by one. Returns the serial.
+    ///
+    /// # Errors
+    ///
+    /// As [`put_resource`](Store::put_resource). On error nothing was written.
+    pub fn finish_all(&self, apply: ApplyId, finished: &[Finished<'_>]) -> Result<u64, StateError> {
+        self.change_all(apply, finished, true)
     }
 
     /// After a successful delete: in one transaction removes the record of `urn`, writes its
-    /// history entry and the serial, and clears its journal entry; then flushes. Returns the
-    /// serial.
+    /// history entry and the serial, and clears its journal entry. Returns the serial.
+    /// Durable at the next [`flush`](Store::flush), as for [`finish_put`](Store::finish_put).
     ///
     /// # Errors
     ///
     /// As [`finish_put`](Store::finish_put).
     pub fn finish_remove(&self, apply: ApplyId, urn: &str) -> Result<u64, StateError> {
-        let serial = self.change(apply, urn, None, true)?;
-        self.flush()?;
-        Ok(serial)
+        self.change(apply, urn, None, true)
     }
 
     /// The journal: calls that started and were neither finished nor cleared, by URN.
@@ -446,38 +467,66 @@ impl Store {
         new: Option<&ResourceRecord>,
         clear_journal: bool,
     ) -> Result<u64, StateError> {
+        let finished = match new {
+            Some(record) => Finished::Put(record),
+            None => Finished::Remove(urn),
+        };
+        self.change_all(apply, std::slice::from_ref(&finished), clear_journal)
+    }
+
+    /// Applies `changes` in one transaction: each record written or removed with its history
+    /// entry, the serial bumped once per real change, journal entries cleared if asked.
+    fn change_all(
+        &self,
+        apply: ApplyId,
+        changes: &[Finished<'_>],
+        clear_journal: bool,
+    ) -> Result<u64, StateError> {
         self.writable()?;
-        let encoded = new
-            .map(|r| self.encode(keys::RESOURCES, urn.as_bytes(), r).map(IVec::from))
-            .transpose()?;
-        let entry = keys::apply_resource(apply.0, urn);
-        let absent = IVec::from(self.encode(keys::HISTORY, &entry, &None::<ResourceRecord>)?);
+        let mut prepared = Vec::with_capacity(changes.len());
+        for change in changes {
+            let urn = change.urn();
+            let encoded = match change {
+                Finished::Put(record) => {
+                    Some(IVec::from(self.encode(keys::RESOURCES, urn.as_bytes(), *record)?))
+                }
+                Finished::Remove(_) => None,
+            };
+            let entry = keys::apply_resource(apply.0, urn);
+            prepared.push((urn, change.record(), encoded, entry));
+        }
+        let absent = IVec::from(self.encode(keys::HISTORY, b"", &None::<ResourceRecord>)?);
         let trees = self.trees();
         let serial = self.transact(
             (&trees.metadata, &trees.resources, &trees.journal, &trees.history),
             |(metadata, resources, journal, history)| {
                 require_apply(history, apply)?;
-                if clear_journal {
-                    journal.remove(urn.as_bytes())?;
-                }
                 let mut state = self.state_in(metadata)?;
-                let old = resources.get(urn.as_bytes())?;
-                if !self.differs(urn, old.as_ref(), new)? {
-                    return Ok(state.serial);
+                let before = state.serial;
+                for (urn, new, encoded, entry) in &prepared {
+                    if clear_journal {
+                        journal.remove(urn.as_bytes())?;
+                    }
+                    let old = resources.get(urn.as_bytes())?;
+                    if !self.differs(urn, old.as_ref(), *new)? {
+                        continue;
+                    }
+                    if history.get(entry)?.is_none() {
+                        history.insert(entry.as_slice(), old.unwrap_or_else(|| absent.clone()))?;
+                    }
+                    match encoded {
+                        Some(bytes) => resources.insert(urn.as_bytes(), bytes.clone())?,
+                        None => resources.remove(urn.as_bytes())?,
+                    };
+                    state.serial += 1;
                 }
-                if history.get(&entry)?.is_none() {
-                    history.insert(entry.as_slice(), old.unwrap_or_else(|| absent.clone()))?;
+                if state.serial != before {
+                    self.put_in(metadata, keys::METADATA, keys::STATE_KEY, &state)?;
                 }
-                match &encoded {
-                    Some(bytes) => resources.insert(urn.as_bytes(), bytes.clone())?,
-                    None => resources.remove(urn.as_bytes())?,
-                };
-                state.serial += 1;
-                self.put_in(metadata, keys::METADATA, keys::STATE_KEY, &state)?;
                 Ok(state.serial)
             },
         )?;
-        tracing::debug!(urn, serial, "recorded resource change");
+        tracing::debug!(changes = changes.len(), serial, "recorded resource changes");
         Ok(serial)
     }
 

@@ -127,8 +127,13 @@ impl Deployment {
     }
 
     fn plan(&self) -> String {
-        let args =
-            PlanArgs { stack: self.stack_args(), out: None, json: false, detailed_exitcode: true };
+        let args = PlanArgs {
+            stack: self.stack_args(),
+            out: None,
+            json: false,
+            detailed_exitcode: true,
+            list_policies: false,
+        };
         self.run(|io| cli::plan(&args, io)).1
     }
 

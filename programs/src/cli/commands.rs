@@ -17,6 +17,9 @@ use super::{ApplyArgs, GraphArgs, Io, PlanArgs, StackArgs};
 
 /// `plan`: shows what apply would do. Reads the state, touches no cloud.
 pub fn plan(args: &PlanArgs, io: &mut Io<'_>) -> anyhow::Result<ExitCode> {
+    if args.list_policies {
+        return list_policies(io);
+    }
     let spec = declare(&args.stack, io)?;
     let snapshot = read_state(&args.stack.state)?;
     let plan = cairn_engine::plan(&spec, &snapshot)?;
@@ -41,6 +44,27 @@ pub fn plan(args: &PlanArgs, io: &mut Io<'_>) -> anyhow::Result<ExitCode> {
     })
 }
 
+/// `plan --list-policies`: the built-in rules, their severity and what they require.
+fn list_policies(io: &mut Io<'_>) -> anyhow::Result<ExitCode> {
+    let rules = &cairn_dsl::policy::AWS_PACK;
+    let width = rules.iter().map(|rule| rule.id.len()).max().unwrap_or(0);
+    writeln!(io.out, "{:width$}  {:8}  description", "rule", "severity")?;
+    for rule in rules {
+        writeln!(
+            io.out,
+            "{:width$}  {:8}  {}",
+            rule.id,
+            rule.severity.to_string(),
+            rule.description
+        )?;
+    }
+    writeln!(
+        io.out,
+        "\nWaive a rule for one resource in the program: `.waive(\"rule-id\", \"why\")`; the plan prints the reason."
+    )?;
+    Ok(ExitCode::SUCCESS)
+}
+
 /// `graph`: the planned resources as Graphviz dot.
 pub fn graph(args: &GraphArgs, io: &mut Io<'_>) -> anyhow::Result<ExitCode> {
     let spec = declare(&args.stack, io)?;
@@ -59,31 +83,48 @@ pub fn graph(args: &GraphArgs, io: &mut Io<'_>) -> anyhow::Result<ExitCode> {
 
 /// `apply`: plans (or loads a saved plan), asks, applies, records outputs.
 pub fn apply(args: &ApplyArgs, io: &mut Io<'_>) -> anyhow::Result<ExitCode> {
-    let spec = match &args.plan {
-        Some(_) => None,
-        None => Some(declare(&args.stack, io)?),
+    // Everything that can be checked without writing is checked first: the program (or the
+    // saved plan), the state read-only, and a plan against it. Only then is the state opened
+    // for writing and the cloud reached.
+    let source = match &args.plan {
+        Some(path) => PlanSource::File(read_plan_file(path)?),
+        None => PlanSource::Program(declare(&args.stack, io)?),
     };
-    let store = open_for_writing(&args.stack.state)?;
+    let checked = source.plan(&read_state(&args.stack.state)?)?;
+    let store = Store::open(&args.stack.state)?;
     let runtime = runtime()?;
     let provider = io.providers.provider(args.endpoint_url.as_deref())?;
     if !store.pending_operations()?.is_empty() {
-        let bindings = match &spec {
-            Some(spec) => spec.bindings.clone(),
-            None => read_plan_file(args.plan.as_deref().unwrap_or(Path::new("")))?.bindings,
-        };
-        recover(&runtime, &store, provider.as_ref(), &bindings, io)?;
+        recover(&runtime, &store, provider.as_ref(), &checked.bindings, io)?;
     }
-    let plan = match (&args.plan, &spec) {
-        (Some(path), _) => read_plan_file(path)?,
-        (None, Some(spec)) => cairn_engine::plan(spec, &store.snapshot()?)?,
-        (None, None) => bail!("nothing to apply: give a program or --plan FILE"),
-    };
+    // The state may differ from what was read: just created, or settled by recovery.
+    let plan = source.plan(&store.snapshot()?)?;
     execute(&plan, &store, &runtime, provider, args, RunKind::Apply, io)
+}
+
+/// Where apply's plan comes from.
+enum PlanSource {
+    /// A plan saved by `plan --out`, applied exactly as it is.
+    File(Plan),
+    /// The program, planned against the state.
+    Program(StackSpec),
+}
+
+impl PlanSource {
+    /// The plan against `state`; a saved plan is returned as it is (apply refuses it if the
+    /// state has moved since).
+    fn plan(&self, state: &cairn_engine::Snapshot) -> anyhow::Result<Plan> {
+        Ok(match self {
+            PlanSource::File(plan) => plan.clone(),
+            PlanSource::Program(spec) => cairn_engine::plan(spec, state)?,
+        })
+    }
 }
 
 /// `destroy`: deletes everything the state records, in reverse dependency order.
 pub fn destroy(args: &ApplyArgs, io: &mut Io<'_>) -> anyhow::Result<ExitCode> {
-    let store = open_for_writing(&args.stack.state)?;
+    read_state(&args.stack.state)?;
+    let store = Store::open(&args.stack.state)?;
     let snapshot = store.snapshot()?;
     let stack_name = snapshot
         .resources
@@ -102,13 +143,6 @@ pub fn destroy(args: &ApplyArgs, io: &mut Io<'_>) -> anyhow::Result<ExitCode> {
 /// The state as it is, read without writing a byte (a missing state reads as empty).
 fn read_state(dir: &Path) -> anyhow::Result<cairn_engine::Snapshot> {
     Ok(Store::open_read_only(dir)?.snapshot()?)
-}
-
-/// Opens the state for an apply. It is read first without writing a byte, so that a locked
-/// state or a corrupt record stops the command before sled touches a file.
-fn open_for_writing(dir: &Path) -> anyhow::Result<Store> {
-    read_state(dir)?;
-    Ok(Store::open(dir)?)
 }
 
 /// Runs the program and returns what it declares; nothing is opened or called before this.

@@ -49,6 +49,9 @@ pub struct PlanArgs {
     /// Exit 0 when there are no changes, 2 when there are (errors exit 1).
     #[arg(long)]
     pub detailed_exitcode: bool,
+    /// List the policy rules every plan checks, and exit.
+    #[arg(long)]
+    pub list_policies: bool,
 }
 
 /// Flags of `apply` and `destroy`.
@@ -181,7 +184,16 @@ pub fn main_with<A: Args + FromArgMatches>(
         programs: &BuiltinPrograms,
         providers: &AwsProviderSource,
     };
-    match command(&invocation.args, &mut io) {
+    run(&mut io, |io| command(&invocation.args, io))
+}
+
+/// Runs `command` as a binary does: its exit code, or on error the error and its causes on
+/// standard error and exit code 1.
+pub fn run(
+    io: &mut Io<'_>,
+    command: impl FnOnce(&mut Io<'_>) -> anyhow::Result<ExitCode>,
+) -> ExitCode {
+    match command(io) {
         Ok(code) => code,
         Err(error) => {
             let _ = writeln!(io.err, "error: {error:#}");

@@ -1,6 +1,6 @@
 //! The pending-operation journal across a simulated crash.
 
-use cairn_state::{OperationKind, PendingKind, Store};
+use cairn_state::{Finished, OperationKind, PendingKind, Store};
 
 use crate::common::{TestResult, pending, record, state_dir, urn};
 
@@ -61,5 +61,36 @@ fn a_failed_finish_keeps_the_journal_entry() -> TestResult {
     store.journal_begin(&op)?;
     store.finish_put(cairn_state::ApplyId(7), &record("a", 1)).expect_err("unknown apply");
     assert_eq!(store.pending_operations()?, vec![op]);
+    Ok(())
+}
+
+#[test]
+fn finish_all_records_a_batch_in_one_step_and_clears_its_journal() -> TestResult {
+    let (_temp, dir) = state_dir();
+    let store = Store::open(&dir)?;
+    let apply = store.begin_apply(OperationKind::Apply, 1)?;
+    store.put_resource(apply, &record("old", 1))?;
+    let (a, b) = (record("a", 1), record("b", 1));
+    let ops = [
+        pending("a", PendingKind::Create),
+        pending("b", PendingKind::Create),
+        pending("old", PendingKind::Delete),
+    ];
+    store.journal_begin_all(&ops)?;
+    assert_eq!(store.pending_operations()?.len(), 3);
+
+    let old = urn("old");
+    let serial =
+        store.finish_all(apply, &[Finished::Put(&a), Finished::Put(&b), Finished::Remove(&old)])?;
+
+    assert_eq!(serial, 4, "one bump for the first put, three for the batch");
+    let snapshot = store.snapshot()?;
+    assert_eq!(
+        snapshot.resources.keys().cloned().collect::<Vec<_>>(),
+        [a.urn.clone(), b.urn.clone()]
+    );
+    assert!(store.pending_operations()?.is_empty());
+    let history = store.history()?;
+    assert_eq!(history[0].previous_resources.len(), 3, "each change keeps its previous version");
     Ok(())
 }
