@@ -68,9 +68,23 @@ pub fn is_not_found_code(code: &str) -> bool {
 }
 
 /// Codes that mean "not yet" for a call that refers to other resources: one created a
-/// moment ago that this endpoint has not seen yet.
+/// moment ago that this endpoint has not seen yet. EC2 says `<Thing>.NotFound` (or
+/// `.Malformed` for an id it does not know the shape of yet); the other services each have
+/// their own code: CloudWatch Logs `ResourceNotFoundException`, IAM `NoSuchEntity`, S3
+/// `NoSuchBucket`, KMS `NotFoundException`, AWS Config `NoSuchBucketException` and
+/// `NoSuchConfigurationRecorderException`.
 pub fn referenced_not_yet_visible(code: &str) -> bool {
-    code.ends_with(".NotFound") || code.ends_with(".Malformed")
+    code.ends_with(".NotFound")
+        || code.ends_with(".Malformed")
+        || matches!(
+            code,
+            "ResourceNotFoundException"
+                | "NoSuchEntity"
+                | "NoSuchBucket"
+                | "NotFoundException"
+                | "NoSuchBucketException"
+                | "NoSuchConfigurationRecorderException"
+        )
 }
 
 /// Codes that mean an IAM role or policy has not propagated yet.
@@ -84,6 +98,12 @@ pub fn iam_not_yet_propagated(code: &str) -> bool {
             | "AccessDenied"
             | "AccessDeniedException"
     ) || referenced_not_yet_visible(code)
+}
+
+/// Codes that mean a principal a policy names (an IAM role created a moment ago) is not
+/// visible yet: KMS's `MalformedPolicyDocumentException`, and the common IAM codes.
+pub fn principal_not_yet_visible(code: &str) -> bool {
+    code == "MalformedPolicyDocumentException" || iam_not_yet_propagated(code)
 }
 
 /// Codes that mean the thing is still in use by something being deleted at the same time.
@@ -140,31 +160,136 @@ where
     }
 }
 
-/// Polls `check` until it says done, at most `timeout`, pausing `every` between polls.
-pub async fn wait_until<F, Fut>(
-    what: &str,
-    timeout: Duration,
-    every: Duration,
-    mut check: F,
-) -> Result<()>
+/// How long to wait for an asynchronous state, and how often to look: the first look is
+/// immediate (a state reached at once, as in the emulator, costs no pause), then the pause
+/// doubles from `first_pause` up to `max_pause`, until the pauses add up to `timeout`.
+#[derive(Clone, Copy, Debug)]
+pub struct Patience {
+    /// The longest wait, all pauses together.
+    pub timeout: Duration,
+    /// The first pause.
+    pub first_pause: Duration,
+    /// The longest pause.
+    pub max_pause: Duration,
+}
+
+impl Patience {
+    /// Waits up to `timeout`, the pause doubling from a quarter of a second to `max_pause`.
+    pub const fn up_to(timeout: Duration, max_pause: Duration) -> Self {
+        Patience { timeout, first_pause: Duration::from_millis(250), max_pause }
+    }
+}
+
+/// Polls `check` until it says done, within `patience`.
+pub async fn wait_until<F, Fut>(what: &str, patience: Patience, mut check: F) -> Result<()>
 where
     F: FnMut() -> Fut,
     Fut: Future<Output = Result<bool>>,
 {
-    let polls = (timeout.as_millis() / every.as_millis().max(1)).max(1);
-    for _ in 0..polls {
-        if check().await? {
-            return Ok(());
+    let mut waited = Duration::ZERO;
+    let mut pause = patience.first_pause;
+    while !check().await? {
+        if waited >= patience.timeout {
+            return Err(AwsError::new(format!(
+                "timed out after {:?} waiting for {what}: check its state in the AWS console \
+                 and run apply again",
+                patience.timeout
+            )));
         }
-        tokio::time::sleep(every).await;
+        let next = pause.min(patience.timeout - waited);
+        tokio::time::sleep(next).await;
+        waited += next;
+        pause = (pause * 2).min(patience.max_pause);
     }
-    Err(AwsError::new(format!(
-        "timed out after {timeout:?} waiting for {what}: check its state in the AWS console and \
-         run apply again"
-    )))
+    Ok(())
 }
 
 /// An input the resource needs but the request lacks.
 pub fn missing(type_token: &str, property: &str) -> AwsError {
     AwsError::new(format!("{type_token} needs `{property}`: set it in the program"))
+}
+
+/// The input `property` of a `type_token`, or the error that says the program must set it.
+/// Pass strings as `args.name.as_deref()`.
+pub fn required<T>(value: Option<T>, type_token: &str, property: &str) -> Result<T> {
+    value.ok_or_else(|| missing(type_token, property))
+}
+
+/// An integer input as the `i32` the SDK takes.
+pub fn int32(number: i64, type_token: &str, property: &str) -> Result<i32> {
+    i32::try_from(number).map_err(|_| {
+        AwsError::new(format!("{type_token}: `{property}` = {number} is out of range"))
+    })
+}
+
+/// A field AWS must have answered with; its absence is an error naming `what`.
+pub fn answered<T>(value: Option<T>, what: &str) -> Result<T> {
+    value.ok_or_else(|| {
+        AwsError::new(format!("AWS answered without {what}: the API changed; report this as a bug"))
+    })
+}
+
+/// A value an SDK builder made, or an error naming `what` it was making.
+pub fn built<T, E: std::fmt::Display>(result: std::result::Result<T, E>, what: &str) -> Result<T> {
+    result.map_err(|error| AwsError::new(format!("cannot make {what}: {error}")))
+}
+
+/// The result of a call about one resource, `Ok(None)` when AWS says it does not exist:
+/// reads report it gone.
+pub fn unless_gone<T>(result: Result<T>) -> Result<Option<T>> {
+    match result {
+        Ok(value) => Ok(Some(value)),
+        Err(error) if error.is_not_found() => Ok(None),
+        Err(error) => Err(error),
+    }
+}
+
+/// Success when the call (a delete) failed because the resource is already gone.
+pub fn done_when_gone<T>(result: Result<T>) -> Result<()> {
+    unless_gone(result).map(drop)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const QUICK: Patience = Patience {
+        timeout: Duration::from_millis(30),
+        first_pause: Duration::from_millis(2),
+        max_pause: Duration::from_millis(8),
+    };
+
+    #[tokio::test]
+    async fn a_state_reached_at_once_costs_one_look() {
+        let mut looks = 0;
+        let waited = wait_until("it", QUICK, || {
+            looks += 1;
+            async { Ok(true) }
+        })
+        .await;
+        assert_eq!((waited, looks), (Ok(()), 1));
+    }
+
+    #[tokio::test]
+    async fn waiting_doubles_its_pause_and_gives_up_in_time() {
+        let mut looks = 0;
+        let waited = wait_until("it", QUICK, || {
+            looks += 1;
+            async { Ok(false) }
+        })
+        .await;
+        // Pauses of 2, 4, 8, 8, 8 ms make 30 ms: six looks, the last after the timeout.
+        assert_eq!(looks, 6);
+        assert!(waited.is_err_and(|error| error.message.contains("timed out")));
+    }
+
+    #[test]
+    fn each_service_says_not_yet_its_own_way() {
+        for code in ["InvalidVpcID.NotFound", "NoSuchEntity", "NoSuchBucket", "NotFoundException"] {
+            assert!(referenced_not_yet_visible(code), "{code}");
+        }
+        assert!(referenced_not_yet_visible("ResourceNotFoundException"));
+        assert!(!referenced_not_yet_visible("InvalidParameterValue"));
+        assert!(iam_not_yet_propagated("NoSuchEntity"));
+    }
 }

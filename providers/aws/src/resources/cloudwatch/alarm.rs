@@ -3,17 +3,16 @@
 use std::collections::BTreeMap;
 
 use async_trait::async_trait;
-use aws_sdk_cloudwatch::types::{ComparisonOperator, Dimension, MetricAlarm, Statistic, Tag};
+use aws_sdk_cloudwatch::types::{ComparisonOperator, Dimension, MetricAlarm, Statistic};
 use cairn_dsl::aws::cloudwatch::MetricAlarmArgs;
 use cairn_engine::{Observed, Outputs, RecordedResource};
 use serde_json::json;
 
-use super::{
-    TagChanges, done_when_gone, float, int32, non_empty_list, number_value, observed_tag_map,
-    owned_by, required,
+use crate::errors::{AwsError, Result, done_when_gone, int32, required, sdk_error};
+use crate::resources::{
+    Context, Handler, arn_tagging, float, non_empty_list, number_value, observed_inputs,
+    observed_tags, outputs, owned_by, recorded_id,
 };
-use crate::errors::{AwsError, Result, sdk_error};
-use crate::resources::{Context, Handler, observed_inputs, outputs, recorded_id};
 
 const TYPE: &str = "aws:cloudwatch/MetricAlarm";
 
@@ -25,7 +24,7 @@ impl Handler for MetricAlarmHandler {
     async fn create(&self, cx: &Context<'_>) -> Result<Outputs> {
         let args: MetricAlarmArgs = cx.args()?;
         put_alarm(cx, &args, Some(cx.tags_with_ownership(&args.tags))).await?;
-        let name = required(&args.alarm_name, TYPE, "alarm_name")?;
+        let name = required(args.alarm_name.as_deref(), TYPE, "alarm_name")?;
         let alarm = describe_alarm(cx, name).await?.ok_or_else(|| {
             AwsError::new(format!("alarm {name} is missing right after its creation"))
         })?;
@@ -43,7 +42,7 @@ impl Handler for MetricAlarmHandler {
             .await?
             .ok_or_else(|| AwsError::new(format!("alarm {name} is gone: refresh, then apply")))?;
         let arn = alarm_arn(&alarm)?;
-        update_tags(cx, arn, TagChanges::between(&old.tags, &args.tags)).await?;
+        update_tags(cx, arn, &old.tags, &args.tags).await?;
         alarm_outputs(&alarm)
     }
 
@@ -63,7 +62,7 @@ impl Handler for MetricAlarmHandler {
     async fn read(&self, cx: &Context<'_>, prior: &RecordedResource) -> Result<Option<Observed>> {
         let name = recorded_id(prior)?;
         let Some(alarm) = describe_alarm(cx, name).await? else { return Ok(None) };
-        let tags = alarm_tags(cx, alarm_arn(&alarm)?).await?;
+        let tags = read_tags(cx, alarm_arn(&alarm)?).await?;
         let dimensions: BTreeMap<&str, &str> = alarm
             .dimensions()
             .iter()
@@ -82,17 +81,17 @@ impl Handler for MetricAlarmHandler {
             ("treat_missing_data", alarm.treat_missing_data().map(|treat| json!(treat))),
             ("alarm_description", alarm.alarm_description().map(|text| json!(text))),
             ("alarm_actions", non_empty_list(alarm.alarm_actions())),
-            ("tags", observed_tag_map(tag_pairs(&tags))),
+            ("tags", observed_tags(&tags)),
         ]);
         Ok(Some(Observed { inputs, outputs: alarm_outputs(&alarm)? }))
     }
 
     async fn find_owned(&self, cx: &Context<'_>) -> Result<Option<Outputs>> {
         let args: MetricAlarmArgs = cx.args()?;
-        let name = required(&args.alarm_name, TYPE, "alarm_name")?;
+        let name = required(args.alarm_name.as_deref(), TYPE, "alarm_name")?;
         let Some(alarm) = describe_alarm(cx, name).await? else { return Ok(None) };
-        let tags = alarm_tags(cx, alarm_arn(&alarm)?).await?;
-        if !owned_by(tag_pairs(&tags), cx.urn()) {
+        let tags = read_tags(cx, alarm_arn(&alarm)?).await?;
+        if !owned_by(&tags, cx.urn()) {
             return Ok(None);
         }
         alarm_outputs(&alarm).map(Some)
@@ -105,7 +104,7 @@ async fn put_alarm(
     args: &MetricAlarmArgs,
     tags: Option<BTreeMap<String, String>>,
 ) -> Result<()> {
-    let name = required(&args.alarm_name, TYPE, "alarm_name")?;
+    let name = required(args.alarm_name.as_deref(), TYPE, "alarm_name")?;
     let dimensions = args
         .dimensions
         .iter()
@@ -119,15 +118,19 @@ async fn put_alarm(
         .set_namespace(args.namespace.clone())
         .set_metric_name(args.metric_name.clone())
         .set_statistic(args.statistic.as_deref().map(Statistic::from))
-        .set_period(int32(args.period, TYPE, "period")?)
-        .set_evaluation_periods(int32(args.evaluation_periods, TYPE, "evaluation_periods")?)
+        .set_period(args.period.map(|period| int32(period, TYPE, "period")).transpose()?)
+        .set_evaluation_periods(
+            args.evaluation_periods
+                .map(|periods| int32(periods, TYPE, "evaluation_periods"))
+                .transpose()?,
+        )
         .set_threshold(float(&args.threshold, TYPE, "threshold")?)
         .set_comparison_operator(args.comparison_operator.as_deref().map(ComparisonOperator::from))
         .set_dimensions(Some(dimensions))
         .set_treat_missing_data(args.treat_missing_data.clone())
         .set_alarm_description(args.alarm_description.clone())
         .set_alarm_actions(args.alarm_actions.clone())
-        .set_tags(tags.map(|tags| cloudwatch_tags(&tags)))
+        .set_tags(tags.map(|tags| sdk_tags(&tags)))
         .send()
         .await
         .map_err(|error| sdk_error(&format!("putting alarm {name}"), error))?;
@@ -162,47 +165,4 @@ fn alarm_outputs(alarm: &MetricAlarm) -> Result<Outputs> {
     Ok(outputs([("id", json!(alarm.alarm_name())), ("arn", json!(arn))]))
 }
 
-async fn alarm_tags(cx: &Context<'_>, arn: &str) -> Result<Vec<Tag>> {
-    let found = cx
-        .clients
-        .cloudwatch
-        .list_tags_for_resource()
-        .resource_arn(arn)
-        .send()
-        .await
-        .map_err(|error| sdk_error(&format!("reading the tags of {arn}"), error))?;
-    Ok(found.tags().to_vec())
-}
-
-fn tag_pairs(tags: &[Tag]) -> impl Iterator<Item = (&str, &str)> {
-    tags.iter().filter_map(|tag| Some((tag.key()?, tag.value().unwrap_or_default())))
-}
-
-fn cloudwatch_tags(tags: &BTreeMap<String, String>) -> Vec<Tag> {
-    tags.iter().map(|(key, value)| Tag::builder().key(key).value(value).build()).collect()
-}
-
-/// Applies tag changes to the alarm `arn`.
-async fn update_tags(cx: &Context<'_>, arn: &str, changes: TagChanges) -> Result<()> {
-    if !changes.removed.is_empty() {
-        cx.clients
-            .cloudwatch
-            .untag_resource()
-            .resource_arn(arn)
-            .set_tag_keys(Some(changes.removed))
-            .send()
-            .await
-            .map_err(|error| sdk_error(&format!("removing tags from {arn}"), error))?;
-    }
-    if !changes.changed.is_empty() {
-        cx.clients
-            .cloudwatch
-            .tag_resource()
-            .resource_arn(arn)
-            .set_tags(Some(cloudwatch_tags(&changes.changed)))
-            .send()
-            .await
-            .map_err(|error| sdk_error(&format!("tagging {arn}"), error))?;
-    }
-    Ok(())
-}
+arn_tagging!(aws_sdk_cloudwatch, cloudwatch);

@@ -6,8 +6,7 @@ use cairn_dsl::aws::cloudwatch::DashboardArgs;
 use cairn_engine::{Observed, Outputs, RecordedResource};
 use serde_json::json;
 
-use super::{absent_when_gone, done_when_gone, required};
-use crate::errors::{AwsError, Result, sdk_error};
+use crate::errors::{AwsError, Result, done_when_gone, required, sdk_error, unless_gone};
 use crate::resources::{Context, Handler, observed_inputs, outputs, recorded_id};
 
 const TYPE: &str = "aws:cloudwatch/Dashboard";
@@ -51,7 +50,7 @@ impl Handler for DashboardHandler {
 
     async fn find_owned(&self, cx: &Context<'_>) -> Result<Option<Outputs>> {
         let args: DashboardArgs = cx.args()?;
-        let name = required(&args.dashboard_name, TYPE, "dashboard_name")?;
+        let name = required(args.dashboard_name.as_deref(), TYPE, "dashboard_name")?;
         match get_dashboard(cx, name).await? {
             Some(dashboard) => dashboard_outputs(&dashboard).map(Some),
             None => Ok(None),
@@ -62,8 +61,8 @@ impl Handler for DashboardHandler {
 /// Creates the dashboard or replaces its body; returns its outputs.
 async fn put_dashboard(cx: &Context<'_>) -> Result<Outputs> {
     let args: DashboardArgs = cx.args()?;
-    let name = required(&args.dashboard_name, TYPE, "dashboard_name")?;
-    let body = required(&args.dashboard_body, TYPE, "dashboard_body")?;
+    let name = required(args.dashboard_name.as_deref(), TYPE, "dashboard_name")?;
+    let body = required(args.dashboard_body.as_deref(), TYPE, "dashboard_body")?;
     let put = cx
         .clients
         .cloudwatch
@@ -96,7 +95,7 @@ async fn get_dashboard(cx: &Context<'_>, name: &str) -> Result<Option<GetDashboa
         .send()
         .await
         .map_err(|error| sdk_error(&format!("reading dashboard {name}"), error));
-    absent_when_gone(found)
+    unless_gone(found)
 }
 
 fn dashboard_outputs(dashboard: &GetDashboardOutput) -> Result<Outputs> {

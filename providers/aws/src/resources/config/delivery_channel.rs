@@ -8,10 +8,12 @@ use cairn_dsl::aws::config::DeliveryChannelArgs;
 use cairn_engine::{Observed, Outputs, RecordedResource};
 use serde_json::json;
 
-use super::{config_not_yet_ready, name_outputs};
-use crate::errors::{CONSISTENCY_RETRIES, Result, retry_consistency, sdk_error};
-use crate::resources::cloudwatch::{absent_when_gone, done_when_gone, required};
-use crate::resources::{Context, Handler, observed_inputs, recorded_id};
+use super::config_not_yet_ready;
+use crate::errors::{
+    CONSISTENCY_RETRIES, Result, done_when_gone, required, retry_consistency, sdk_error,
+    unless_gone,
+};
+use crate::resources::{Context, Handler, id_outputs, observed_inputs, recorded_id};
 
 const TYPE: &str = "aws:config/DeliveryChannel";
 
@@ -53,21 +55,21 @@ impl Handler for DeliveryChannelHandler {
             ("s3_key_prefix", channel.s3_key_prefix().map(|prefix| json!(prefix))),
             ("snapshot_delivery_frequency", frequency.map(|frequency| json!(frequency.as_str()))),
         ]);
-        Ok(Some(Observed { inputs, outputs: name_outputs(name) }))
+        Ok(Some(Observed { inputs, outputs: id_outputs(name) }))
     }
 
     async fn find_owned(&self, cx: &Context<'_>) -> Result<Option<Outputs>> {
         let args: DeliveryChannelArgs = cx.args()?;
-        let name = required(&args.name, TYPE, "name")?;
-        Ok(describe_channel(cx, name).await?.map(|_| name_outputs(name)))
+        let name = required(args.name.as_deref(), TYPE, "name")?;
+        Ok(describe_channel(cx, name).await?.map(|_| id_outputs(name)))
     }
 }
 
 /// Creates the channel or replaces its settings; returns its outputs.
 async fn put_channel(cx: &Context<'_>) -> Result<Outputs> {
     let args: DeliveryChannelArgs = cx.args()?;
-    let name = required(&args.name, TYPE, "name")?;
-    let bucket = required(&args.s3_bucket_name, TYPE, "s3_bucket_name")?;
+    let name = required(args.name.as_deref(), TYPE, "name")?;
+    let bucket = required(args.s3_bucket_name.as_deref(), TYPE, "s3_bucket_name")?;
     let snapshots = args.snapshot_delivery_frequency.as_deref().map(|frequency| {
         ConfigSnapshotDeliveryProperties::builder()
             .delivery_frequency(MaximumExecutionFrequency::from(frequency))
@@ -95,7 +97,7 @@ async fn put_channel(cx: &Context<'_>) -> Result<Outputs> {
         },
     )
     .await?;
-    Ok(name_outputs(name))
+    Ok(id_outputs(name))
 }
 
 /// The delivery channel called `name`, or `None`.
@@ -108,7 +110,7 @@ async fn describe_channel(cx: &Context<'_>, name: &str) -> Result<Option<Deliver
         .send()
         .await
         .map_err(|error| sdk_error(&format!("reading delivery channel {name}"), error));
-    Ok(absent_when_gone(found)?.and_then(|found| {
+    Ok(unless_gone(found)?.and_then(|found| {
         found.delivery_channels().iter().find(|channel| channel.name() == Some(name)).cloned()
     }))
 }

@@ -7,11 +7,8 @@ mod delivery_channel;
 mod recorder;
 mod rule;
 
-use cairn_engine::Outputs;
-use serde_json::json;
-
 use crate::errors::iam_not_yet_propagated;
-use crate::resources::{Handler, outputs};
+use crate::resources::Handler;
 
 /// The handler of a type token of this module.
 pub fn handler(type_token: &str) -> Option<&'static dyn Handler> {
@@ -26,18 +23,11 @@ pub fn handler(type_token: &str) -> Option<&'static dyn Handler> {
 
 /// Codes that mean something a Config call refers to and that was created a moment ago (the
 /// recorder, the delivery channel, its bucket and bucket policy, the recorder's role) is not
-/// visible to AWS Config yet.
+/// visible to AWS Config yet: Config's own "no recorder or channel yet" codes, and the common
+/// ones (which cover `NoSuchConfigurationRecorderException` and `NoSuchBucketException`).
 fn config_not_yet_ready(code: &str) -> bool {
     matches!(
         code,
-        "NoAvailableConfigurationRecorderException"
-            | "NoAvailableDeliveryChannelException"
-            | "NoSuchConfigurationRecorderException"
-            | "NoSuchBucketException"
+        "NoAvailableConfigurationRecorderException" | "NoAvailableDeliveryChannelException"
     ) || iam_not_yet_propagated(code)
-}
-
-/// The outputs of a resource whose id is its name.
-fn name_outputs(name: &str) -> Outputs {
-    outputs([("id", json!(name))])
 }

@@ -6,10 +6,12 @@ use cairn_dsl::aws::config::{ConfigurationRecorderArgs, RecorderStatusArgs};
 use cairn_engine::{Observed, Outputs, RecordedResource};
 use serde_json::json;
 
-use super::{config_not_yet_ready, name_outputs};
-use crate::errors::{CONSISTENCY_RETRIES, Result, missing, retry_consistency, sdk_error};
-use crate::resources::cloudwatch::{absent_when_gone, done_when_gone, required};
-use crate::resources::{Context, Handler, observed_inputs, recorded_id};
+use super::config_not_yet_ready;
+use crate::errors::{
+    CONSISTENCY_RETRIES, Result, done_when_gone, required, retry_consistency, sdk_error,
+    unless_gone,
+};
+use crate::resources::{Context, Handler, id_outputs, observed_inputs, recorded_id};
 
 const RECORDER: &str = "aws:config/ConfigurationRecorder";
 const STATUS: &str = "aws:config/RecorderStatus";
@@ -55,21 +57,21 @@ impl Handler for RecorderHandler {
                 group.map(|group| json!(group.include_global_resource_types())),
             ),
         ]);
-        Ok(Some(Observed { inputs, outputs: name_outputs(name) }))
+        Ok(Some(Observed { inputs, outputs: id_outputs(name) }))
     }
 
     async fn find_owned(&self, cx: &Context<'_>) -> Result<Option<Outputs>> {
         let args: ConfigurationRecorderArgs = cx.args()?;
-        let name = required(&args.name, RECORDER, "name")?;
-        Ok(describe_recorder(cx, name).await?.map(|_| name_outputs(name)))
+        let name = required(args.name.as_deref(), RECORDER, "name")?;
+        Ok(describe_recorder(cx, name).await?.map(|_| id_outputs(name)))
     }
 }
 
 /// Creates the recorder or replaces its settings; returns its outputs.
 async fn put_recorder(cx: &Context<'_>) -> Result<Outputs> {
     let args: ConfigurationRecorderArgs = cx.args()?;
-    let name = required(&args.name, RECORDER, "name")?;
-    let role = required(&args.role_arn, RECORDER, "role_arn")?;
+    let name = required(args.name.as_deref(), RECORDER, "name")?;
+    let role = required(args.role_arn.as_deref(), RECORDER, "role_arn")?;
     let group = RecordingGroup::builder()
         .all_supported(args.all_supported.unwrap_or(true))
         .include_global_resource_types(args.include_global_resource_types.unwrap_or(false))
@@ -94,7 +96,7 @@ async fn put_recorder(cx: &Context<'_>) -> Result<Outputs> {
         },
     )
     .await?;
-    Ok(name_outputs(name))
+    Ok(id_outputs(name))
 }
 
 /// The recorder called `name`, or `None`.
@@ -107,7 +109,7 @@ async fn describe_recorder(cx: &Context<'_>, name: &str) -> Result<Option<Config
         .send()
         .await
         .map_err(|error| sdk_error(&format!("reading configuration recorder {name}"), error));
-    Ok(absent_when_gone(found)?.and_then(|found| {
+    Ok(unless_gone(found)?.and_then(|found| {
         found
             .configuration_recorders()
             .iter()
@@ -141,25 +143,25 @@ impl Handler for RecorderStatusHandler {
             ("name", status.name().map(|name| json!(name))),
             ("is_enabled", Some(json!(status.recording()))),
         ]);
-        Ok(Some(Observed { inputs, outputs: name_outputs(name) }))
+        Ok(Some(Observed { inputs, outputs: id_outputs(name) }))
     }
 
     /// Found when the recorder already records (or not) as asked: the interrupted start or
     /// stop took effect. Otherwise the engine simply starts or stops it again.
     async fn find_owned(&self, cx: &Context<'_>) -> Result<Option<Outputs>> {
         let args: RecorderStatusArgs = cx.args()?;
-        let name = required(&args.name, STATUS, "name")?;
+        let name = required(args.name.as_deref(), STATUS, "name")?;
         let status = describe_status(cx, name).await?;
         let settled = status.is_some_and(|status| Some(status.recording()) == args.is_enabled);
-        Ok(settled.then(|| name_outputs(name)))
+        Ok(settled.then(|| id_outputs(name)))
     }
 }
 
 /// Starts or stops the recorder as the request says; returns the status's outputs.
 async fn apply_status(cx: &Context<'_>) -> Result<Outputs> {
     let args: RecorderStatusArgs = cx.args()?;
-    let name = required(&args.name, STATUS, "name")?;
-    let enabled = args.is_enabled.ok_or_else(|| missing(STATUS, "is_enabled"))?;
+    let name = required(args.name.as_deref(), STATUS, "name")?;
+    let enabled = required(args.is_enabled, STATUS, "is_enabled")?;
     // The recorder and its delivery channel may have been created a moment ago.
     retry_consistency(
         "starting or stopping the recorder",
@@ -168,7 +170,7 @@ async fn apply_status(cx: &Context<'_>) -> Result<Outputs> {
         || set_recording(cx, name, enabled),
     )
     .await?;
-    Ok(name_outputs(name))
+    Ok(id_outputs(name))
 }
 
 /// Starts or stops the recorder `name`.
@@ -204,7 +206,7 @@ async fn describe_status(
         .send()
         .await
         .map_err(|error| sdk_error(&format!("reading the status of recorder {name}"), error));
-    Ok(absent_when_gone(found)?.and_then(|found| {
+    Ok(unless_gone(found)?.and_then(|found| {
         found
             .configuration_recorders_status()
             .iter()

@@ -1,20 +1,20 @@
 //! `aws:config/ConfigRule`: rules backed by AWS managed rules.
 
-use std::collections::BTreeMap;
-
 use async_trait::async_trait;
-use aws_sdk_config::types::{ConfigRule, MaximumExecutionFrequency, Owner, Scope, Source, Tag};
+use aws_sdk_config::types::{ConfigRule, MaximumExecutionFrequency, Owner, Scope, Source};
 use cairn_dsl::aws::config::ConfigRuleArgs;
 use cairn_engine::{Observed, Outputs, RecordedResource};
 use serde_json::json;
 
 use super::config_not_yet_ready;
-use crate::errors::{AwsError, CONSISTENCY_RETRIES, Result, retry_consistency, sdk_error};
-use crate::resources::cloudwatch::{
-    TagChanges, absent_when_gone, done_when_gone, non_empty_list, observed_tag_map, owned_by,
-    required,
+use crate::errors::{
+    AwsError, CONSISTENCY_RETRIES, Result, done_when_gone, required, retry_consistency, sdk_error,
+    unless_gone,
 };
-use crate::resources::{Context, Handler, observed_inputs, outputs, recorded_id};
+use crate::resources::{
+    Context, Handler, arn_tagging, non_empty_list, observed_inputs, observed_tags, outputs,
+    owned_by, recorded_id,
+};
 
 const TYPE: &str = "aws:config/ConfigRule";
 
@@ -37,7 +37,7 @@ impl Handler for ConfigRuleHandler {
         // the outcome does not depend on how the put treats tags of an existing rule.
         put_rule(cx, &args).await?;
         let rule = current_rule(cx, &args).await?;
-        update_tags(cx, rule_arn(&rule)?, TagChanges::between(&old.tags, &args.tags)).await?;
+        update_tags(cx, rule_arn(&rule)?, &old.tags, &args.tags).await?;
         rule_outputs(&rule)
     }
 
@@ -66,7 +66,7 @@ impl Handler for ConfigRuleHandler {
         let name = recorded_id(prior)?;
         let Some(rule) = describe_rule(cx, name).await? else { return Ok(None) };
         let arn = rule_arn(&rule)?;
-        let tags = rule_tags(cx, arn).await?;
+        let tags = read_tags(cx, arn).await?;
         let scope = rule.scope();
         let inputs = observed_inputs([
             ("name", rule.config_rule_name().map(|name| json!(name))),
@@ -86,17 +86,17 @@ impl Handler for ConfigRuleHandler {
                 "maximum_execution_frequency",
                 rule.maximum_execution_frequency().map(|frequency| json!(frequency.as_str())),
             ),
-            ("tags", observed_tag_map(tag_pairs(&tags))),
+            ("tags", observed_tags(&tags)),
         ]);
         Ok(Some(Observed { inputs, outputs: rule_outputs(&rule)? }))
     }
 
     async fn find_owned(&self, cx: &Context<'_>) -> Result<Option<Outputs>> {
         let args: ConfigRuleArgs = cx.args()?;
-        let name = required(&args.name, TYPE, "name")?;
+        let name = required(args.name.as_deref(), TYPE, "name")?;
         let Some(rule) = describe_rule(cx, name).await? else { return Ok(None) };
-        let tags = rule_tags(cx, rule_arn(&rule)?).await?;
-        if !owned_by(tag_pairs(&tags), cx.urn()) {
+        let tags = read_tags(cx, rule_arn(&rule)?).await?;
+        if !owned_by(&tags, cx.urn()) {
             return Ok(None);
         }
         rule_outputs(&rule).map(Some)
@@ -110,8 +110,8 @@ fn being_evaluated(code: &str) -> bool {
 
 /// Creates the rule or replaces it, with every tag (the program's and the ownership tag).
 async fn put_rule(cx: &Context<'_>, args: &ConfigRuleArgs) -> Result<()> {
-    let name = required(&args.name, TYPE, "name")?;
-    let identifier = required(&args.source_identifier, TYPE, "source_identifier")?;
+    let name = required(args.name.as_deref(), TYPE, "name")?;
+    let identifier = required(args.source_identifier.as_deref(), TYPE, "source_identifier")?;
     let source = Source::builder()
         .owner(Owner::Aws)
         .source_identifier(identifier)
@@ -127,7 +127,7 @@ async fn put_rule(cx: &Context<'_>, args: &ConfigRuleArgs) -> Result<()> {
             args.maximum_execution_frequency.as_deref().map(MaximumExecutionFrequency::from),
         )
         .build();
-    let tags = config_tags(&cx.tags_with_ownership(&args.tags));
+    let tags = sdk_tags(&cx.tags_with_ownership(&args.tags));
     // The account's recorder may have been created a moment ago.
     retry_consistency(
         "putting the Config rule",
@@ -165,7 +165,7 @@ fn scope(args: &ConfigRuleArgs) -> Option<Scope> {
 
 /// The rule the request names, read back after a put.
 async fn current_rule(cx: &Context<'_>, args: &ConfigRuleArgs) -> Result<ConfigRule> {
-    let name = required(&args.name, TYPE, "name")?;
+    let name = required(args.name.as_deref(), TYPE, "name")?;
     describe_rule(cx, name)
         .await?
         .ok_or_else(|| AwsError::new(format!("Config rule {name} is missing right after its put")))
@@ -181,7 +181,7 @@ async fn describe_rule(cx: &Context<'_>, name: &str) -> Result<Option<ConfigRule
         .send()
         .await
         .map_err(|error| sdk_error(&format!("reading Config rule {name}"), error));
-    Ok(absent_when_gone(found)?.and_then(|found| {
+    Ok(unless_gone(found)?.and_then(|found| {
         found.config_rules().iter().find(|rule| rule.config_rule_name() == Some(name)).cloned()
     }))
 }
@@ -201,47 +201,4 @@ fn rule_outputs(rule: &ConfigRule) -> Result<Outputs> {
     Ok(outputs([("id", json!(rule.config_rule_name())), ("arn", json!(arn))]))
 }
 
-async fn rule_tags(cx: &Context<'_>, arn: &str) -> Result<Vec<Tag>> {
-    let found = cx
-        .clients
-        .config
-        .list_tags_for_resource()
-        .resource_arn(arn)
-        .send()
-        .await
-        .map_err(|error| sdk_error(&format!("reading the tags of {arn}"), error))?;
-    Ok(found.tags().to_vec())
-}
-
-fn tag_pairs(tags: &[Tag]) -> impl Iterator<Item = (&str, &str)> {
-    tags.iter().filter_map(|tag| Some((tag.key()?, tag.value().unwrap_or_default())))
-}
-
-fn config_tags(tags: &BTreeMap<String, String>) -> Vec<Tag> {
-    tags.iter().map(|(key, value)| Tag::builder().key(key).value(value).build()).collect()
-}
-
-/// Applies tag changes to the rule `arn`.
-async fn update_tags(cx: &Context<'_>, arn: &str, changes: TagChanges) -> Result<()> {
-    if !changes.removed.is_empty() {
-        cx.clients
-            .config
-            .untag_resource()
-            .resource_arn(arn)
-            .set_tag_keys(Some(changes.removed))
-            .send()
-            .await
-            .map_err(|error| sdk_error(&format!("removing tags from {arn}"), error))?;
-    }
-    if !changes.changed.is_empty() {
-        cx.clients
-            .config
-            .tag_resource()
-            .resource_arn(arn)
-            .set_tags(Some(config_tags(&changes.changed)))
-            .send()
-            .await
-            .map_err(|error| sdk_error(&format!("tagging {arn}"), error))?;
-    }
-    Ok(())
-}
+arn_tagging!(aws_sdk_config, config);

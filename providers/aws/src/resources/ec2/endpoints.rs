@@ -10,13 +10,14 @@ use cairn_dsl::aws::ec2::VpcEndpointArgs;
 use cairn_engine::{Observed, Outputs, RecordedResource};
 use serde_json::{Value, json};
 
-use super::routing::{Patience, prior_outputs, required, unless_gone, wait_for_state};
-use super::{filter, observed_tags, ownership_filter, tag_specification, update_tags};
+use super::{filter, ownership_filter, tag_pairs, tag_specification, update_tags};
 use crate::errors::{
-    AwsError, CONSISTENCY_RETRIES, Result, is_not_found_code, missing, referenced_not_yet_visible,
-    retry_consistency, sdk_error,
+    AwsError, CONSISTENCY_RETRIES, Patience, Result, answered, done_when_gone, is_not_found_code,
+    referenced_not_yet_visible, required, retry_consistency, sdk_error, unless_gone, wait_until,
 };
-use crate::resources::{Context, Handler, observed_inputs, outputs, recorded_id};
+use crate::resources::{
+    Context, Handler, observed_inputs, observed_tags, outputs, prior_outputs, recorded_id,
+};
 
 const ENDPOINT: &str = "aws:ec2/VpcEndpoint";
 
@@ -27,7 +28,7 @@ pub fn handler(type_token: &str) -> Option<&'static dyn Handler> {
 
 /// Gateway endpoints become available, and go away, within seconds to a minute.
 const ENDPOINT_PATIENCE: Patience =
-    Patience { timeout: Duration::from_secs(600), every: Duration::from_secs(5) };
+    Patience::up_to(Duration::from_secs(600), Duration::from_secs(5));
 
 /// The policy document an update sets: the program's or, when it has none, the allow-all
 /// document AWS gives an endpoint created without a policy. Writing that default out has the
@@ -51,9 +52,8 @@ pub struct VpcEndpointHandler;
 impl Handler for VpcEndpointHandler {
     async fn create(&self, cx: &Context<'_>) -> Result<Outputs> {
         let args: VpcEndpointArgs = cx.args()?;
-        let vpc = args.vpc_id.as_deref().ok_or_else(|| missing(ENDPOINT, "vpc_id"))?;
-        let service =
-            args.service_name.as_deref().ok_or_else(|| missing(ENDPOINT, "service_name"))?;
+        let vpc = required(args.vpc_id.as_deref(), ENDPOINT, "vpc_id")?;
+        let service = required(args.service_name.as_deref(), ENDPOINT, "service_name")?;
         let kind = args.vpc_endpoint_type.as_deref().unwrap_or("Gateway");
         // The VPC and the route tables may have been created a moment ago.
         let created = retry_consistency(
@@ -82,14 +82,11 @@ impl Handler for VpcEndpointHandler {
             },
         )
         .await?;
-        let endpoint = required(created.vpc_endpoint(), "the new endpoint")?;
-        let id = required(endpoint.vpc_endpoint_id(), "the new endpoint's id")?;
-        wait_for_state(
-            "the VPC endpoint to be available",
-            ENDPOINT_PATIENCE,
-            Some("available"),
-            || endpoint_state(cx, id),
-        )
+        let endpoint = answered(created.vpc_endpoint(), "the new endpoint")?;
+        let id = answered(endpoint.vpc_endpoint_id(), "the new endpoint's id")?;
+        wait_until("the VPC endpoint to be available", ENDPOINT_PATIENCE, || async {
+            Ok(endpoint_state(cx, id).await?.as_deref() == Some("available"))
+        })
         .await?;
         endpoint_outputs(cx, id, service).await
     }
@@ -130,10 +127,10 @@ impl Handler for VpcEndpointHandler {
                 modify_endpoint(cx, id, change).await?;
                 delete_endpoint(cx, id).await?;
             }
-            other => unless_gone(other).map(drop)?,
+            other => done_when_gone(other)?,
         }
-        wait_for_state("the VPC endpoint to be deleted", ENDPOINT_PATIENCE, None, || {
-            endpoint_state(cx, id)
+        wait_until("the VPC endpoint to be deleted", ENDPOINT_PATIENCE, || async {
+            Ok(endpoint_state(cx, id).await?.is_none())
         })
         .await
     }
@@ -142,7 +139,7 @@ impl Handler for VpcEndpointHandler {
         let id = recorded_id(prior)?;
         let recorded: VpcEndpointArgs = cx.prior_args(prior)?;
         let Some(endpoint) = describe_endpoint(cx, id).await? else { return Ok(None) };
-        let service = required(endpoint.service_name(), "the endpoint's service name")?;
+        let service = answered(endpoint.service_name(), "the endpoint's service name")?;
         let inputs = observed_inputs([
             ("vpc_id", endpoint.vpc_id().map(|vpc| json!(vpc))),
             ("service_name", Some(json!(service))),
@@ -152,7 +149,7 @@ impl Handler for VpcEndpointHandler {
                 Some(observed_route_tables(endpoint.route_table_ids(), &recorded.route_table_ids)),
             ),
             ("policy", observed_policy(endpoint.policy_document(), recorded.policy.as_deref())),
-            ("tags", observed_tags(endpoint.tags())),
+            ("tags", observed_tags(tag_pairs(endpoint.tags()))),
         ]);
         Ok(Some(Observed { inputs, outputs: endpoint_outputs(cx, id, service).await? }))
     }
@@ -169,8 +166,8 @@ impl Handler for VpcEndpointHandler {
         let Some(endpoint) = found.vpc_endpoints().iter().find(|endpoint| is_live(endpoint)) else {
             return Ok(None);
         };
-        let id = required(endpoint.vpc_endpoint_id(), "the endpoint's id")?;
-        let service = required(endpoint.service_name(), "the endpoint's service name")?;
+        let id = answered(endpoint.vpc_endpoint_id(), "the endpoint's id")?;
+        let service = answered(endpoint.service_name(), "the endpoint's service name")?;
         endpoint_outputs(cx, id, service).await.map(Some)
     }
 }
@@ -280,7 +277,7 @@ async fn endpoint_outputs(cx: &Context<'_>, id: &str, service: &str) -> Result<O
         .await
         .map_err(|error| sdk_error(&format!("reading the prefix list of {service}"), error))?;
     let prefix_list = found.prefix_lists().first().and_then(|list| list.prefix_list_id());
-    let prefix_list = required(prefix_list, &format!("a prefix list for {service}"))?;
+    let prefix_list = answered(prefix_list, &format!("a prefix list for {service}"))?;
     Ok(outputs([("id", json!(id)), ("prefix_list_id", json!(prefix_list))]))
 }
 

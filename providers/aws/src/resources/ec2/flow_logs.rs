@@ -8,13 +8,12 @@ use cairn_dsl::aws::ec2::FlowLogArgs;
 use cairn_engine::{Observed, Outputs, RecordedResource};
 use serde_json::json;
 
-use super::security::{absent, id_outputs, int32, need, unless_not_found};
-use super::{observed_tags, ownership_filter, tag_specification, update_tags};
+use super::{ownership_filter, retag, tag_pairs, tag_specification};
 use crate::errors::{
-    AwsError, CONSISTENCY_RETRIES, Result, iam_not_yet_propagated, referenced_not_yet_visible,
-    retry_consistency, sdk_error,
+    AwsError, CONSISTENCY_RETRIES, Result, answered, iam_not_yet_propagated, int32,
+    referenced_not_yet_visible, required, retry_consistency, sdk_error, unless_gone,
 };
-use crate::resources::{Context, Handler, observed_inputs, recorded_id};
+use crate::resources::{Context, Handler, id_outputs, observed_inputs, observed_tags, recorded_id};
 
 /// The handler of a type token of this module.
 pub fn handler(type_token: &str) -> Option<&'static dyn Handler> {
@@ -33,13 +32,14 @@ pub struct FlowLogHandler;
 impl Handler for FlowLogHandler {
     async fn create(&self, cx: &Context<'_>) -> Result<Outputs> {
         let args: FlowLogArgs = cx.args()?;
-        let vpc = need(TYPE, "vpc_id", &args.vpc_id)?;
-        let traffic = need(TYPE, "traffic_type", &args.traffic_type)?;
-        let destination_type = need(TYPE, "log_destination_type", &args.log_destination_type)?;
-        let destination = need(TYPE, "log_destination", &args.log_destination)?;
+        let vpc = required(args.vpc_id.as_deref(), TYPE, "vpc_id")?;
+        let traffic = required(args.traffic_type.as_deref(), TYPE, "traffic_type")?;
+        let destination_type =
+            required(args.log_destination_type.as_deref(), TYPE, "log_destination_type")?;
+        let destination = required(args.log_destination.as_deref(), TYPE, "log_destination")?;
         let interval = args
             .max_aggregation_interval
-            .map(|seconds| int32("max_aggregation_interval", seconds))
+            .map(|seconds| int32(seconds, TYPE, "max_aggregation_interval"))
             .transpose()?;
         // The VPC, or a delivery role made a moment ago, may not be visible yet.
         let not_yet: fn(&str) -> bool = match args.deliver_logs_permission_arn {
@@ -76,16 +76,12 @@ impl Handler for FlowLogHandler {
                 ..error
             });
         }
-        let id = created.flow_log_ids().first().ok_or_else(|| absent("the new flow log's id"))?;
+        let id = answered(created.flow_log_ids().first(), "the new flow log's id")?;
         Ok(id_outputs(id))
     }
 
     async fn update(&self, cx: &Context<'_>, prior: &RecordedResource) -> Result<Outputs> {
-        let args: FlowLogArgs = cx.args()?;
-        let old: FlowLogArgs = cx.prior_args(prior)?;
-        let id = recorded_id(prior)?;
-        update_tags(&cx.clients.ec2, id, &old.tags, &args.tags).await?;
-        Ok(id_outputs(id))
+        retag(cx, prior).await
     }
 
     async fn delete(&self, cx: &Context<'_>, prior: &RecordedResource) -> Result<()> {
@@ -99,7 +95,7 @@ impl Handler for FlowLogHandler {
             .await
             .map_err(|error| sdk_error(&format!("deleting flow log {id}"), error));
         // An unknown id: moto answers InvalidFlowLogId.NotFound, AWS an `Unsuccessful` entry.
-        let Some(deleted) = unless_not_found(deleted)? else { return Ok(()) };
+        let Some(deleted) = unless_gone(deleted)? else { return Ok(()) };
         match deleted.unsuccessful().first().map(unsuccessful) {
             Some(error) if !error.is_not_found() => Err(AwsError {
                 message: format!("deleting flow log {id}: {}", error.message),
@@ -119,8 +115,7 @@ impl Handler for FlowLogHandler {
             .send()
             .await
             .map_err(|error| sdk_error(&format!("reading flow log {id}"), error));
-        let Some(log) =
-            unless_not_found(found)?.and_then(|found| found.flow_logs().first().cloned())
+        let Some(log) = unless_gone(found)?.and_then(|found| found.flow_logs().first().cloned())
         else {
             return Ok(None);
         };
@@ -135,7 +130,7 @@ impl Handler for FlowLogHandler {
                 "deliver_logs_permission_arn",
                 log.deliver_logs_permission_arn().map(|arn| json!(arn)),
             ),
-            ("tags", observed_tags(log.tags())),
+            ("tags", observed_tags(tag_pairs(log.tags()))),
         ]);
         Ok(Some(Observed { inputs, outputs: id_outputs(id) }))
     }

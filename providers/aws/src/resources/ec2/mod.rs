@@ -11,9 +11,10 @@ mod vpc;
 use std::collections::BTreeMap;
 
 use aws_sdk_ec2::types::{Filter, ResourceType, Tag, TagSpecification};
-use serde_json::Value;
+use cairn_engine::{Outputs, RecordedResource};
+use serde::Deserialize;
 
-use super::{Context, Handler, OWNERSHIP_TAG};
+use super::{Context, Handler, OWNERSHIP_TAG, prior_outputs, recorded_id, sync_tags};
 use crate::errors::{Result, sdk_error};
 
 /// The handler of an EC2 type token.
@@ -46,18 +47,9 @@ pub fn tag_specification(
         .build()
 }
 
-/// The program's tags among a resource's EC2 tags (cairn's own left out).
-pub fn program_tags(tags: &[Tag]) -> BTreeMap<String, String> {
-    tags.iter()
-        .filter_map(|tag| Some((tag.key()?.to_owned(), tag.value().unwrap_or_default().to_owned())))
-        .filter(|(key, _)| !key.starts_with("cairn:"))
-        .collect()
-}
-
-/// The program's tags as an observed input (absent when there are none).
-pub fn observed_tags(tags: &[Tag]) -> Option<Value> {
-    let tags = program_tags(tags);
-    (!tags.is_empty()).then(|| serde_json::json!(tags))
+/// EC2 tags as key/value pairs (a tag without a value has an empty one).
+pub fn tag_pairs(tags: &[Tag]) -> impl Iterator<Item = (&str, &str)> {
+    tags.iter().filter_map(|tag| Some((tag.key()?, tag.value().unwrap_or_default())))
 }
 
 /// The filter that finds a resource by its ownership tag.
@@ -70,6 +62,22 @@ pub fn filter(name: &str, value: impl Into<String>) -> Filter {
     Filter::builder().name(name).values(value).build()
 }
 
+/// The `tags` input alone, which every taggable type has.
+#[derive(Deserialize)]
+struct TagsInput {
+    /// The program's tags.
+    tags: Option<BTreeMap<String, String>>,
+}
+
+/// The update of a resource whose only input that changes in place is `tags`: makes its
+/// tags go from the recorded ones to the requested ones; the outputs stay as recorded.
+pub async fn retag(cx: &Context<'_>, prior: &RecordedResource) -> Result<Outputs> {
+    let new: TagsInput = cx.args()?;
+    let old: TagsInput = cx.prior_args(prior)?;
+    update_tags(&cx.clients.ec2, recorded_id(prior)?, &old.tags, &new.tags).await?;
+    prior_outputs(prior)
+}
+
 /// Makes the tags of EC2 resource `id` go from `old` to `new` (cairn's own untouched).
 pub async fn update_tags(
     ec2: &aws_sdk_ec2::Client,
@@ -77,30 +85,16 @@ pub async fn update_tags(
     old: &Option<BTreeMap<String, String>>,
     new: &Option<BTreeMap<String, String>>,
 ) -> Result<()> {
-    let old = old.clone().unwrap_or_default();
-    let new = new.clone().unwrap_or_default();
-    let removed: Vec<Tag> = old
-        .keys()
-        .filter(|key| !new.contains_key(*key))
-        .map(|key| Tag::builder().key(key).build())
-        .collect();
-    if !removed.is_empty() {
-        ec2.delete_tags()
-            .resources(id)
-            .set_tags(Some(removed))
-            .send()
-            .await
-            .map_err(|error| sdk_error(&format!("removing tags from {id}"), error))?;
-    }
-    let changed: BTreeMap<String, String> =
-        new.into_iter().filter(|(key, value)| old.get(key) != Some(value)).collect();
-    if !changed.is_empty() {
-        ec2.create_tags()
-            .resources(id)
-            .set_tags(Some(ec2_tags(&changed)))
-            .send()
-            .await
-            .map_err(|error| sdk_error(&format!("tagging {id}"), error))?;
-    }
-    Ok(())
+    let untag = |keys: Vec<String>| async move {
+        let removed = keys.iter().map(|key| Tag::builder().key(key).build()).collect();
+        let call = ec2.delete_tags().resources(id).set_tags(Some(removed));
+        let sent = call.send().await;
+        sent.map(drop).map_err(|error| sdk_error(&format!("removing tags from {id}"), error))
+    };
+    let tag = |tags| async move {
+        let call = ec2.create_tags().resources(id).set_tags(Some(ec2_tags(&tags)));
+        let sent = call.send().await;
+        sent.map(drop).map_err(|error| sdk_error(&format!("tagging {id}"), error))
+    };
+    sync_tags(old, new, untag, tag).await
 }

@@ -6,12 +6,12 @@ use cairn_dsl::aws::ec2::VpcArgs;
 use cairn_engine::{Observed, Outputs, RecordedResource};
 use serde_json::json;
 
-use super::{filter, observed_tags, ownership_filter, tag_specification, update_tags};
+use super::{filter, ownership_filter, tag_pairs, tag_specification, update_tags};
 use crate::errors::{
-    CONSISTENCY_RETRIES, Result, missing, referenced_not_yet_visible, retry_consistency, sdk_error,
-    still_in_use,
+    CONSISTENCY_RETRIES, Result, done_when_gone, referenced_not_yet_visible, required,
+    retry_consistency, sdk_error, still_in_use, unless_gone,
 };
-use crate::resources::{Context, Handler, observed_inputs, outputs, recorded_id};
+use crate::resources::{Context, Handler, observed_inputs, observed_tags, outputs, recorded_id};
 
 /// Creates, updates, reads and deletes VPCs.
 pub struct VpcHandler;
@@ -20,8 +20,7 @@ pub struct VpcHandler;
 impl Handler for VpcHandler {
     async fn create(&self, cx: &Context<'_>) -> Result<Outputs> {
         let args: VpcArgs = cx.args()?;
-        let cidr =
-            args.cidr_block.as_deref().ok_or_else(|| missing("aws:ec2/Vpc", "cidr_block"))?;
+        let cidr = required(args.cidr_block.as_deref(), "aws:ec2/Vpc", "cidr_block")?;
         let created = cx
             .clients
             .ec2
@@ -58,26 +57,16 @@ impl Handler for VpcHandler {
                     .map_err(|error| sdk_error(&format!("deleting VPC {id}"), error))
             })
             .await;
-        match deleted {
-            Err(error) if !error.is_not_found() => Err(error),
-            _ => Ok(()),
-        }
+        done_when_gone(deleted)
     }
 
     async fn read(&self, cx: &Context<'_>, prior: &RecordedResource) -> Result<Option<Observed>> {
         let id = recorded_id(prior)?;
         let found = cx.clients.ec2.describe_vpcs().vpc_ids(id).send().await;
-        let vpc = match found {
-            Ok(found) => found.vpcs().first().cloned(),
-            Err(error) => {
-                let error = sdk_error(&format!("reading VPC {id}"), error);
-                if error.is_not_found() {
-                    return Ok(None);
-                }
-                return Err(error);
-            }
+        let found = found.map_err(|error| sdk_error(&format!("reading VPC {id}"), error));
+        let Some(vpc) = unless_gone(found)?.and_then(|found| found.vpcs().first().cloned()) else {
+            return Ok(None);
         };
-        let Some(vpc) = vpc else { return Ok(None) };
         let inputs = observed_inputs([
             ("cidr_block", vpc.cidr_block().map(|cidr| json!(cidr))),
             (
@@ -88,7 +77,7 @@ impl Handler for VpcHandler {
                 "enable_dns_hostnames",
                 Some(json!(dns_attribute(cx, id, VpcAttributeName::EnableDnsHostnames).await?)),
             ),
-            ("tags", observed_tags(vpc.tags())),
+            ("tags", observed_tags(tag_pairs(vpc.tags()))),
         ]);
         Ok(Some(Observed { inputs, outputs: vpc_outputs(cx, id).await? }))
     }

@@ -6,9 +6,13 @@ use cairn_engine::{Observed, Outputs, RecordedResource};
 use serde_json::json;
 
 use super::attached_policies;
-use super::common::{absent_as_none, gone_is_done, principal_not_yet_visible, required};
-use crate::errors::{CONSISTENCY_RETRIES, Result, retry_consistency, sdk_error};
+use crate::errors::{
+    CONSISTENCY_RETRIES, Result, done_when_gone, principal_not_yet_visible, required,
+    retry_consistency, sdk_error, unless_gone,
+};
 use crate::resources::{Context, Handler, observed_inputs, outputs};
+
+const TYPE: &str = "aws:iam/RolePolicyAttachment";
 
 /// Attaches, reads and detaches managed role policies.
 pub struct AttachmentHandler;
@@ -17,7 +21,7 @@ pub struct AttachmentHandler;
 impl Handler for AttachmentHandler {
     async fn create(&self, cx: &Context<'_>) -> Result<Outputs> {
         let args: RolePolicyAttachmentArgs = cx.args()?;
-        let (role, policy) = role_and_policy(cx, &args)?;
+        let (role, policy) = role_and_policy(&args)?;
         retry_consistency(
             "attaching the policy",
             CONSISTENCY_RETRIES,
@@ -41,19 +45,18 @@ impl Handler for AttachmentHandler {
 
     async fn delete(&self, cx: &Context<'_>, prior: &RecordedResource) -> Result<()> {
         let args: RolePolicyAttachmentArgs = cx.prior_args(prior)?;
-        let (role, policy) = role_and_policy(cx, &args)?;
+        let (role, policy) = role_and_policy(&args)?;
         let detached = cx.clients.iam.detach_role_policy().role_name(role).policy_arn(policy);
         let detached = detached
             .send()
             .await
-            .map(|_| ())
             .map_err(|error| sdk_error(&format!("detaching {policy} from role {role}"), error));
-        gone_is_done(detached)
+        done_when_gone(detached)
     }
 
     async fn read(&self, cx: &Context<'_>, prior: &RecordedResource) -> Result<Option<Observed>> {
         let args: RolePolicyAttachmentArgs = cx.prior_args(prior)?;
-        let (role, policy) = role_and_policy(cx, &args)?;
+        let (role, policy) = role_and_policy(&args)?;
         if !is_attached(cx, role, policy).await? {
             return Ok(None);
         }
@@ -65,7 +68,7 @@ impl Handler for AttachmentHandler {
     /// By its role and policy, which identify it.
     async fn find_owned(&self, cx: &Context<'_>) -> Result<Option<Outputs>> {
         let args: RolePolicyAttachmentArgs = cx.args()?;
-        let (role, policy) = role_and_policy(cx, &args)?;
+        let (role, policy) = role_and_policy(&args)?;
         let attached = is_attached(cx, role, policy).await?;
         Ok(attached.then(|| attachment_outputs(role, policy)))
     }
@@ -73,15 +76,16 @@ impl Handler for AttachmentHandler {
 
 /// Whether `policy` is attached to `role` (false when the role is gone).
 async fn is_attached(cx: &Context<'_>, role: &str, policy: &str) -> Result<bool> {
-    let attached = absent_as_none(attached_policies(cx, role).await)?.unwrap_or_default();
+    let attached = unless_gone(attached_policies(cx, role).await)?.unwrap_or_default();
     Ok(attached.iter().any(|attached| attached == policy))
 }
 
-fn role_and_policy<'a>(
-    cx: &Context<'_>,
-    args: &'a RolePolicyAttachmentArgs,
-) -> Result<(&'a str, &'a str)> {
-    Ok((required(cx, &args.role, "role")?, required(cx, &args.policy_arn, "policy_arn")?))
+/// The role and the policy's ARN, which identify the attachment.
+fn role_and_policy(args: &RolePolicyAttachmentArgs) -> Result<(&str, &str)> {
+    Ok((
+        required(args.role.as_deref(), TYPE, "role")?,
+        required(args.policy_arn.as_deref(), TYPE, "policy_arn")?,
+    ))
 }
 
 /// `id` = `<role>:<policy_arn>`.

@@ -1,7 +1,6 @@
 //! IAM roles, inline policies and managed policy attachments.
 
 mod attachment;
-pub mod common;
 mod role;
 mod role_policy;
 
@@ -9,9 +8,8 @@ use std::collections::BTreeMap;
 
 use aws_sdk_iam::types::Tag;
 
-use crate::errors::{Result, sdk_error};
+use crate::errors::{Result, built, sdk_error};
 use crate::resources::{Context, Handler};
-use common::built;
 
 /// The handler of a type token of this module.
 pub fn handler(type_token: &str) -> Option<&'static dyn Handler> {

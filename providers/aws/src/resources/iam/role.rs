@@ -6,14 +6,17 @@ use cairn_dsl::aws::iam::RoleArgs;
 use cairn_engine::{Observed, Outputs, RecordedResource};
 use serde_json::json;
 
-use super::common::{
-    absent_as_none, gone_is_done, observed_document, observed_tags, required, sync_tags,
-};
 use super::{attached_policies, iam_tags};
 use crate::errors::{
-    AwsError, CONSISTENCY_RETRIES, Result, iam_not_yet_propagated, retry_consistency, sdk_error,
+    AwsError, CONSISTENCY_RETRIES, Result, done_when_gone, iam_not_yet_propagated, required,
+    retry_consistency, sdk_error, unless_gone,
 };
-use crate::resources::{Context, Handler, OWNERSHIP_TAG, observed_inputs, outputs, recorded_id};
+use crate::resources::{
+    Context, Handler, observed_document, observed_inputs, observed_tags, outputs, owned_by,
+    recorded_id, sync_tags,
+};
+
+const TYPE: &str = "aws:iam/Role";
 
 /// The longest session AWS gives a role that does not say.
 const DEFAULT_SESSION_SECONDS: i64 = 3600;
@@ -25,8 +28,8 @@ pub struct RoleHandler;
 impl Handler for RoleHandler {
     async fn create(&self, cx: &Context<'_>) -> Result<Outputs> {
         let args: RoleArgs = cx.args()?;
-        let name = required(cx, &args.name, "name")?;
-        let trust = required(cx, &args.assume_role_policy, "assume_role_policy")?;
+        let name = required(args.name.as_deref(), TYPE, "name")?;
+        let trust = required(args.assume_role_policy.as_deref(), TYPE, "assume_role_policy")?;
         let tags = iam_tags(&cx.tags_with_ownership(&args.tags))?;
         let session = args.max_session_duration.map(session_seconds).transpose()?;
         // A trust policy naming a principal created a moment ago fails until IAM sees it.
@@ -61,7 +64,7 @@ impl Handler for RoleHandler {
         let old: RoleArgs = cx.prior_args(prior)?;
         let name = recorded_id(prior)?;
         if args.assume_role_policy != old.assume_role_policy {
-            let trust = required(cx, &args.assume_role_policy, "assume_role_policy")?;
+            let trust = required(args.assume_role_policy.as_deref(), TYPE, "assume_role_policy")?;
             retry_consistency(
                 "changing the trust policy",
                 CONSISTENCY_RETRIES,
@@ -93,12 +96,12 @@ impl Handler for RoleHandler {
 
     async fn delete(&self, cx: &Context<'_>, prior: &RecordedResource) -> Result<()> {
         let name = recorded_id(prior)?;
-        gone_is_done(delete_role(cx, name).await)
+        done_when_gone(delete_role(cx, name).await)
     }
 
     async fn read(&self, cx: &Context<'_>, prior: &RecordedResource) -> Result<Option<Observed>> {
         let name = recorded_id(prior)?;
-        let Some(role) = absent_as_none(get_role(cx, name).await)? else { return Ok(None) };
+        let Some(role) = unless_gone(get_role(cx, name).await)? else { return Ok(None) };
         let asked: RoleArgs = cx.prior_args(prior)?;
         let trust = role
             .assume_role_policy_document()
@@ -109,7 +112,7 @@ impl Handler for RoleHandler {
             ("max_session_duration", role.max_session_duration().map(|seconds| json!(seconds))),
             ("description", role.description().filter(|text| !text.is_empty()).map(|d| json!(d))),
             ("path", Some(json!(role.path()))),
-            ("tags", observed_tags(role.tags().iter().map(|tag| (tag.key(), tag.value())))),
+            ("tags", observed_tags(tag_pairs(&role))),
         ]);
         Ok(Some(Observed { inputs, outputs: role_outputs(&role) }))
     }
@@ -117,10 +120,9 @@ impl Handler for RoleHandler {
     /// By the role's name (it is unique in the account), if it carries this URN's tag.
     async fn find_owned(&self, cx: &Context<'_>) -> Result<Option<Outputs>> {
         let args: RoleArgs = cx.args()?;
-        let name = required(cx, &args.name, "name")?;
-        let Some(role) = absent_as_none(get_role(cx, name).await)? else { return Ok(None) };
-        let owned =
-            role.tags().iter().any(|tag| tag.key() == OWNERSHIP_TAG && tag.value() == cx.urn());
+        let name = required(args.name.as_deref(), TYPE, "name")?;
+        let Some(role) = unless_gone(get_role(cx, name).await)? else { return Ok(None) };
+        let owned = owned_by(tag_pairs(&role), cx.urn());
         Ok(owned.then(|| role_outputs(&role)))
     }
 }
@@ -132,6 +134,11 @@ fn role_outputs(role: &Role) -> Outputs {
         ("arn", json!(role.arn())),
         ("unique_id", json!(role.role_id())),
     ])
+}
+
+/// The role's tags as key/value pairs.
+fn tag_pairs(role: &Role) -> impl Iterator<Item = (&str, &str)> {
+    role.tags().iter().map(|tag| (tag.key(), tag.value()))
 }
 
 /// A session duration as IAM takes it.
@@ -202,10 +209,8 @@ async fn delete_role(cx: &Context<'_>, name: &str) -> Result<()> {
     let iam = &cx.clients.iam;
     for policy in attached_policies(cx, name).await? {
         let detached = iam.detach_role_policy().role_name(name).policy_arn(&policy).send().await;
-        gone_is_done(
-            detached
-                .map(|_| ())
-                .map_err(|error| sdk_error(&format!("detaching {policy} from {name}"), error)),
+        done_when_gone(
+            detached.map_err(|error| sdk_error(&format!("detaching {policy} from {name}"), error)),
         )?;
     }
     let inline = iam
@@ -219,7 +224,7 @@ async fn delete_role(cx: &Context<'_>, name: &str) -> Result<()> {
         .map_err(|error| sdk_error(&format!("listing the inline policies of {name}"), error))?;
     for policy in &inline {
         let deleted = iam.delete_role_policy().role_name(name).policy_name(policy).send().await;
-        gone_is_done(deleted.map(|_| ()).map_err(|error| {
+        done_when_gone(deleted.map_err(|error| {
             sdk_error(&format!("deleting inline policy {policy} of {name}"), error)
         }))?;
     }

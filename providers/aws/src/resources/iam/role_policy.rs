@@ -5,11 +5,13 @@ use cairn_dsl::aws::iam::RolePolicyArgs;
 use cairn_engine::{Observed, Outputs, RecordedResource};
 use serde_json::json;
 
-use super::common::{
-    absent_as_none, gone_is_done, observed_document, principal_not_yet_visible, required,
+use crate::errors::{
+    CONSISTENCY_RETRIES, Result, done_when_gone, principal_not_yet_visible, required,
+    retry_consistency, sdk_error, unless_gone,
 };
-use crate::errors::{CONSISTENCY_RETRIES, Result, retry_consistency, sdk_error};
-use crate::resources::{Context, Handler, observed_inputs, outputs};
+use crate::resources::{Context, Handler, observed_document, observed_inputs, outputs};
+
+const TYPE: &str = "aws:iam/RolePolicy";
 
 /// Puts, reads and deletes inline role policies.
 pub struct RolePolicyHandler;
@@ -27,18 +29,18 @@ impl Handler for RolePolicyHandler {
 
     async fn delete(&self, cx: &Context<'_>, prior: &RecordedResource) -> Result<()> {
         let args: RolePolicyArgs = cx.prior_args(prior)?;
-        let (role, name) = role_and_name(cx, &args)?;
+        let (role, name) = role_and_name(&args)?;
         let deleted = cx.clients.iam.delete_role_policy().role_name(role).policy_name(name).send();
-        let deleted = deleted.await.map(|_| ()).map_err(|error| {
+        let deleted = deleted.await.map_err(|error| {
             sdk_error(&format!("deleting inline policy {name} of role {role}"), error)
         });
-        gone_is_done(deleted)
+        done_when_gone(deleted)
     }
 
     async fn read(&self, cx: &Context<'_>, prior: &RecordedResource) -> Result<Option<Observed>> {
         let args: RolePolicyArgs = cx.prior_args(prior)?;
         let Some(document) = policy_document(cx, &args).await? else { return Ok(None) };
-        let (role, name) = role_and_name(cx, &args)?;
+        let (role, name) = role_and_name(&args)?;
         let inputs = observed_inputs([
             ("role", Some(json!(role))),
             ("name", Some(json!(name))),
@@ -50,7 +52,7 @@ impl Handler for RolePolicyHandler {
     /// By its role and name, which identify it.
     async fn find_owned(&self, cx: &Context<'_>) -> Result<Option<Outputs>> {
         let args: RolePolicyArgs = cx.args()?;
-        let (role, name) = role_and_name(cx, &args)?;
+        let (role, name) = role_and_name(&args)?;
         Ok(policy_document(cx, &args).await?.map(|_| policy_outputs(role, name)))
     }
 }
@@ -58,8 +60,8 @@ impl Handler for RolePolicyHandler {
 /// Puts the requested policy on its role, waiting for a role created a moment ago.
 async fn put_policy(cx: &Context<'_>) -> Result<Outputs> {
     let args: RolePolicyArgs = cx.args()?;
-    let (role, name) = role_and_name(cx, &args)?;
-    let policy = required(cx, &args.policy, "policy")?;
+    let (role, name) = role_and_name(&args)?;
+    let policy = required(args.policy.as_deref(), TYPE, "policy")?;
     retry_consistency(
         "putting the role policy",
         CONSISTENCY_RETRIES,
@@ -84,15 +86,19 @@ async fn put_policy(cx: &Context<'_>) -> Result<Outputs> {
 
 /// The policy's document as IAM has it, `None` when it (or its role) is gone.
 async fn policy_document(cx: &Context<'_>, args: &RolePolicyArgs) -> Result<Option<String>> {
-    let (role, name) = role_and_name(cx, args)?;
+    let (role, name) = role_and_name(args)?;
     let found = cx.clients.iam.get_role_policy().role_name(role).policy_name(name).send().await;
     let found = found
         .map_err(|error| sdk_error(&format!("reading inline policy {name} of role {role}"), error));
-    Ok(absent_as_none(found)?.map(|found| found.policy_document))
+    Ok(unless_gone(found)?.map(|found| found.policy_document))
 }
 
-fn role_and_name<'a>(cx: &Context<'_>, args: &'a RolePolicyArgs) -> Result<(&'a str, &'a str)> {
-    Ok((required(cx, &args.role, "role")?, required(cx, &args.name, "name")?))
+/// The role and the policy's name, which identify the policy.
+fn role_and_name(args: &RolePolicyArgs) -> Result<(&str, &str)> {
+    Ok((
+        required(args.role.as_deref(), TYPE, "role")?,
+        required(args.name.as_deref(), TYPE, "name")?,
+    ))
 }
 
 /// `id` = `<role>:<name>`.

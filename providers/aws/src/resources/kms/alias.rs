@@ -6,10 +6,13 @@ use cairn_dsl::aws::kms::AliasArgs;
 use cairn_engine::{Observed, Outputs, RecordedResource};
 use serde_json::json;
 
-use super::key::key_not_yet_visible;
-use crate::errors::{CONSISTENCY_RETRIES, Result, retry_consistency, sdk_error};
-use crate::resources::iam::common::{gone_is_done, required};
+use crate::errors::{
+    CONSISTENCY_RETRIES, Result, done_when_gone, referenced_not_yet_visible, required,
+    retry_consistency, sdk_error,
+};
 use crate::resources::{Context, Handler, observed_inputs, outputs, recorded_id};
+
+const TYPE: &str = "aws:kms/Alias";
 
 /// Creates, repoints, reads and deletes KMS aliases.
 pub struct AliasHandler;
@@ -18,12 +21,12 @@ pub struct AliasHandler;
 impl Handler for AliasHandler {
     async fn create(&self, cx: &Context<'_>) -> Result<Outputs> {
         let args: AliasArgs = cx.args()?;
-        let name = required(cx, &args.name, "name")?;
-        let key = required(cx, &args.target_key_id, "target_key_id")?;
+        let name = required(args.name.as_deref(), TYPE, "name")?;
+        let key = required(args.target_key_id.as_deref(), TYPE, "target_key_id")?;
         retry_consistency(
             "creating the alias",
             CONSISTENCY_RETRIES,
-            key_not_yet_visible,
+            referenced_not_yet_visible,
             || async {
                 cx.clients
                     .kms
@@ -43,11 +46,11 @@ impl Handler for AliasHandler {
     async fn update(&self, cx: &Context<'_>, prior: &RecordedResource) -> Result<Outputs> {
         let args: AliasArgs = cx.args()?;
         let name = recorded_id(prior)?;
-        let key = required(cx, &args.target_key_id, "target_key_id")?;
+        let key = required(args.target_key_id.as_deref(), TYPE, "target_key_id")?;
         retry_consistency(
             "repointing the alias",
             CONSISTENCY_RETRIES,
-            key_not_yet_visible,
+            referenced_not_yet_visible,
             || async {
                 cx.clients
                     .kms
@@ -66,11 +69,7 @@ impl Handler for AliasHandler {
     async fn delete(&self, cx: &Context<'_>, prior: &RecordedResource) -> Result<()> {
         let name = recorded_id(prior)?;
         let deleted = cx.clients.kms.delete_alias().alias_name(name).send().await;
-        gone_is_done(
-            deleted
-                .map(|_| ())
-                .map_err(|error| sdk_error(&format!("deleting alias {name}"), error)),
-        )
+        done_when_gone(deleted.map_err(|error| sdk_error(&format!("deleting alias {name}"), error)))
     }
 
     async fn read(&self, cx: &Context<'_>, prior: &RecordedResource) -> Result<Option<Observed>> {
@@ -89,7 +88,7 @@ impl Handler for AliasHandler {
     /// By its name.
     async fn find_owned(&self, cx: &Context<'_>) -> Result<Option<Outputs>> {
         let args: AliasArgs = cx.args()?;
-        let name = required(cx, &args.name, "name")?;
+        let name = required(args.name.as_deref(), TYPE, "name")?;
         Ok(find_alias(cx, name).await?.map(|_| alias_outputs(cx, name)))
     }
 }

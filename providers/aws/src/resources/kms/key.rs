@@ -8,12 +8,14 @@ use cairn_dsl::aws::kms::KeyArgs;
 use cairn_engine::{Observed, Outputs, RecordedResource};
 use serde_json::json;
 
-use crate::errors::{AwsError, CONSISTENCY_RETRIES, Result, retry_consistency, sdk_error};
-use crate::resources::iam::common::{
-    absent_as_none, built, observed_document, observed_tags, principal_not_yet_visible,
-    recorded_input, sync_tags,
+use crate::errors::{
+    AwsError, CONSISTENCY_RETRIES, Result, built, principal_not_yet_visible,
+    referenced_not_yet_visible, retry_consistency, sdk_error, unless_gone,
 };
-use crate::resources::{Context, Handler, OWNERSHIP_TAG, observed_inputs, outputs, recorded_id};
+use crate::resources::{
+    Context, Handler, observed_document, observed_inputs, observed_tags, outputs, owned_by,
+    recorded_id, recorded_input, sync_tags,
+};
 
 /// The only key policy name KMS has.
 const POLICY_NAME: &str = "default";
@@ -129,8 +131,8 @@ impl Handler for KeyHandler {
             .await
             .map_err(|error| sdk_error("listing the KMS keys", error))?;
         for id in keys.iter().filter_map(|key| key.key_id()) {
-            let tags = absent_as_none(read_tags(cx, id).await)?.unwrap_or_default();
-            if tags.get(OWNERSHIP_TAG).is_none_or(|urn| urn != cx.urn()) {
+            let tags = unless_gone(read_tags(cx, id).await)?.unwrap_or_default();
+            if !owned_by(&tags, cx.urn()) {
                 continue;
             }
             if let Some(key) = live_key(cx, id).await? {
@@ -174,7 +176,7 @@ async fn describe_key(cx: &Context<'_>, id: &str) -> Result<KeyMetadata> {
 
 /// The key, `None` when it is gone or pending deletion.
 async fn live_key(cx: &Context<'_>, id: &str) -> Result<Option<KeyMetadata>> {
-    let key = absent_as_none(describe_key(cx, id).await)?;
+    let key = unless_gone(describe_key(cx, id).await)?;
     Ok(key.filter(|key| key.key_state() != Some(&KeyState::PendingDeletion)))
 }
 
@@ -183,7 +185,7 @@ async fn set_rotation(cx: &Context<'_>, id: &str, on: bool) -> Result<()> {
     retry_consistency(
         "setting the key rotation",
         CONSISTENCY_RETRIES,
-        key_not_yet_visible,
+        referenced_not_yet_visible,
         || async {
             let kms = &cx.clients.kms;
             let doing = format!("setting the rotation of key {id}");
@@ -197,11 +199,6 @@ async fn set_rotation(cx: &Context<'_>, id: &str, on: bool) -> Result<()> {
         },
     )
     .await
-}
-
-/// Whether KMS does not see a key created a moment ago yet.
-pub(super) fn key_not_yet_visible(code: &str) -> bool {
-    code == "NotFoundException"
 }
 
 async fn rotation_enabled(cx: &Context<'_>, id: &str) -> Result<bool> {

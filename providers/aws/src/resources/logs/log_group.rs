@@ -1,6 +1,6 @@
 //! `aws:logs/LogGroup`.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 use async_trait::async_trait;
 use aws_sdk_cloudwatchlogs::types::LogGroup;
@@ -8,14 +8,13 @@ use cairn_dsl::aws::logs::LogGroupArgs;
 use cairn_engine::{Observed, Outputs, RecordedResource};
 use serde_json::json;
 
-use super::group_not_yet_visible;
 use crate::errors::{
-    AwsError, CONSISTENCY_RETRIES, Result, iam_not_yet_propagated, retry_consistency, sdk_error,
+    AwsError, CONSISTENCY_RETRIES, Result, done_when_gone, iam_not_yet_propagated, int32,
+    referenced_not_yet_visible, required, retry_consistency, sdk_error,
 };
-use crate::resources::cloudwatch::{
-    TagChanges, done_when_gone, int32, observed_tag_map, owned_by, required,
+use crate::resources::{
+    Context, Handler, observed_inputs, observed_tags, outputs, owned_by, recorded_id, sync_tags,
 };
-use crate::resources::{Context, Handler, observed_inputs, outputs, recorded_id};
 
 const TYPE: &str = "aws:logs/LogGroup";
 
@@ -26,7 +25,7 @@ pub struct LogGroupHandler;
 impl Handler for LogGroupHandler {
     async fn create(&self, cx: &Context<'_>) -> Result<Outputs> {
         let args: LogGroupArgs = cx.args()?;
-        let name = required(&args.name, TYPE, "name")?;
+        let name = required(args.name.as_deref(), TYPE, "name")?;
         let tags: HashMap<String, String> =
             cx.tags_with_ownership(&args.tags).into_iter().collect();
         // A key created a moment ago may not be usable by CloudWatch Logs yet.
@@ -59,7 +58,7 @@ impl Handler for LogGroupHandler {
         let group = find_group(cx, name).await?.ok_or_else(|| {
             AwsError::new(format!("log group {name} is gone: refresh, then apply"))
         })?;
-        update_tags(cx, &group_arn(&group)?, TagChanges::between(&old.tags, &args.tags)).await?;
+        update_tags(cx, &group_arn(&group)?, &old.tags, &args.tags).await?;
         group_outputs(&group)
     }
 
@@ -83,20 +82,17 @@ impl Handler for LogGroupHandler {
             ("name", group.log_group_name().map(|name| json!(name))),
             ("kms_key_id", group.kms_key_id().map(|key| json!(key))),
             ("retention_in_days", group.retention_in_days().map(|days| json!(days))),
-            (
-                "tags",
-                observed_tag_map(tags.iter().map(|(key, value)| (key.as_str(), value.as_str()))),
-            ),
+            ("tags", observed_tags(&tags)),
         ]);
         Ok(Some(Observed { inputs, outputs: group_outputs(&group)? }))
     }
 
     async fn find_owned(&self, cx: &Context<'_>) -> Result<Option<Outputs>> {
         let args: LogGroupArgs = cx.args()?;
-        let name = required(&args.name, TYPE, "name")?;
+        let name = required(args.name.as_deref(), TYPE, "name")?;
         let Some(group) = find_group(cx, name).await? else { return Ok(None) };
         let tags = group_tags(cx, &group_arn(&group)?).await?;
-        if !owned_by(tags.iter().map(|(key, value)| (key.as_str(), value.as_str())), cx.urn()) {
+        if !owned_by(&tags, cx.urn()) {
             return Ok(None);
         }
         group_outputs(&group).map(Some)
@@ -123,7 +119,7 @@ async fn set_retention(
     if wanted == before {
         return Ok(());
     }
-    let Some(days) = int32(wanted, TYPE, "retention_in_days")? else {
+    let Some(days) = wanted.map(|days| int32(days, TYPE, "retention_in_days")).transpose()? else {
         let removed = cx.clients.logs.delete_retention_policy().log_group_name(name).send().await;
         removed.map_err(|error| sdk_error(&format!("removing the retention of {name}"), error))?;
         return Ok(());
@@ -131,7 +127,7 @@ async fn set_retention(
     retry_consistency(
         "setting the retention",
         CONSISTENCY_RETRIES,
-        group_not_yet_visible,
+        referenced_not_yet_visible,
         || async {
             cx.clients
                 .logs
@@ -203,27 +199,23 @@ async fn group_tags(cx: &Context<'_>, arn: &str) -> Result<HashMap<String, Strin
     Ok(found.tags().cloned().unwrap_or_default())
 }
 
-/// Applies tag changes to the log group `arn`.
-async fn update_tags(cx: &Context<'_>, arn: &str, changes: TagChanges) -> Result<()> {
-    if !changes.removed.is_empty() {
-        cx.clients
-            .logs
-            .untag_resource()
-            .resource_arn(arn)
-            .set_tag_keys(Some(changes.removed))
-            .send()
-            .await
-            .map_err(|error| sdk_error(&format!("removing tags from {arn}"), error))?;
-    }
-    if !changes.changed.is_empty() {
-        cx.clients
-            .logs
-            .tag_resource()
-            .resource_arn(arn)
-            .set_tags(Some(changes.changed.into_iter().collect()))
-            .send()
-            .await
-            .map_err(|error| sdk_error(&format!("tagging {arn}"), error))?;
-    }
-    Ok(())
+/// Makes the tags of the log group `arn` go from `old` to `new`.
+async fn update_tags(
+    cx: &Context<'_>,
+    arn: &str,
+    old: &Option<BTreeMap<String, String>>,
+    new: &Option<BTreeMap<String, String>>,
+) -> Result<()> {
+    let logs = &cx.clients.logs;
+    let untag = |keys| async move {
+        let call = logs.untag_resource().resource_arn(arn).set_tag_keys(Some(keys));
+        let sent = call.send().await;
+        sent.map(drop).map_err(|error| sdk_error(&format!("removing tags from {arn}"), error))
+    };
+    let tag = |tags: BTreeMap<String, String>| async move {
+        let call = logs.tag_resource().resource_arn(arn).set_tags(Some(tags.into_iter().collect()));
+        let sent = call.send().await;
+        sent.map(drop).map_err(|error| sdk_error(&format!("tagging {arn}"), error))
+    };
+    sync_tags(old, new, untag, tag).await
 }

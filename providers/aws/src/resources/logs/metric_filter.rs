@@ -7,12 +7,13 @@ use cairn_dsl::aws::logs::MetricFilterArgs;
 use cairn_engine::{Observed, Outputs, RecordedResource};
 use serde_json::json;
 
-use super::group_not_yet_visible;
-use crate::errors::{AwsError, CONSISTENCY_RETRIES, Result, retry_consistency, sdk_error};
-use crate::resources::cloudwatch::{
-    absent_when_gone, done_when_gone, float, number_value, required,
+use crate::errors::{
+    AwsError, CONSISTENCY_RETRIES, Result, done_when_gone, referenced_not_yet_visible, required,
+    retry_consistency, sdk_error, unless_gone,
 };
-use crate::resources::{Context, Handler, observed_inputs, outputs, recorded_id};
+use crate::resources::{
+    Context, Handler, float, number_value, observed_inputs, outputs, recorded_id,
+};
 
 const TYPE: &str = "aws:logs/MetricFilter";
 
@@ -58,8 +59,8 @@ impl Handler for MetricFilterHandler {
 
     async fn find_owned(&self, cx: &Context<'_>) -> Result<Option<Outputs>> {
         let args: MetricFilterArgs = cx.args()?;
-        let group = required(&args.log_group_name, TYPE, "log_group_name")?;
-        let name = required(&args.name, TYPE, "name")?;
+        let group = required(args.log_group_name.as_deref(), TYPE, "log_group_name")?;
+        let name = required(args.name.as_deref(), TYPE, "name")?;
         let found = find_filter(cx, group, name).await?;
         Ok(found.map(|_| filter_outputs(group, name)))
     }
@@ -68,9 +69,9 @@ impl Handler for MetricFilterHandler {
 /// Creates the filter or replaces its definition; returns its outputs.
 async fn put_filter(cx: &Context<'_>) -> Result<Outputs> {
     let args: MetricFilterArgs = cx.args()?;
-    let group = required(&args.log_group_name, TYPE, "log_group_name")?;
-    let name = required(&args.name, TYPE, "name")?;
-    let pattern = required(&args.pattern, TYPE, "pattern")?;
+    let group = required(args.log_group_name.as_deref(), TYPE, "log_group_name")?;
+    let name = required(args.name.as_deref(), TYPE, "name")?;
+    let pattern = required(args.pattern.as_deref(), TYPE, "pattern")?;
     let metric = MetricTransformation::builder()
         .set_metric_name(args.metric_name.clone())
         .set_metric_namespace(args.metric_namespace.clone())
@@ -84,7 +85,7 @@ async fn put_filter(cx: &Context<'_>) -> Result<Outputs> {
     retry_consistency(
         "putting the metric filter",
         CONSISTENCY_RETRIES,
-        group_not_yet_visible,
+        referenced_not_yet_visible,
         || async {
             cx.clients
                 .logs
@@ -149,7 +150,7 @@ async fn find_filter(cx: &Context<'_>, group: &str, name: &str) -> Result<Option
             .send()
             .await
             .map_err(|error| sdk_error(&format!("reading metric filter {name} of {group}"), error));
-        let Some(page) = absent_when_gone(page)? else { return Ok(None) };
+        let Some(page) = unless_gone(page)? else { return Ok(None) };
         let mut exact =
             page.metric_filters().iter().filter(|filter| filter.filter_name() == Some(name));
         current = exact.next_back().cloned().or(current);

@@ -13,9 +13,3 @@ pub fn handler(type_token: &str) -> Option<&'static dyn Handler> {
         _ => None,
     }
 }
-
-/// Whether a CloudWatch Logs error code says a log group created a moment ago is not
-/// visible yet.
-fn group_not_yet_visible(code: &str) -> bool {
-    code == "ResourceNotFoundException"
-}

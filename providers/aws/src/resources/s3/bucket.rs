@@ -11,11 +11,15 @@ use cairn_engine::{Observed, Outputs, RecordedResource};
 use serde_json::json;
 
 use super::settings::{apply_settings, delete_policy, read_settings};
-use crate::errors::{AwsError, CONSISTENCY_RETRIES, Result, retry_consistency, sdk_error};
-use crate::resources::iam::common::{
-    absent_as_none, built, gone_is_done, observed_tags, recorded_input, required,
+use crate::errors::{
+    AwsError, CONSISTENCY_RETRIES, Result, built, done_when_gone, referenced_not_yet_visible,
+    required, retry_consistency, sdk_error, unless_gone,
 };
-use crate::resources::{Context, Handler, OWNERSHIP_TAG, outputs, recorded_id};
+use crate::resources::{
+    Context, Handler, observed_tags, outputs, owned_by, recorded_id, recorded_input,
+};
+
+const TYPE: &str = "aws:s3/Bucket";
 
 /// The region where a bucket is created without a location constraint.
 const DEFAULT_REGION: &str = "us-east-1";
@@ -27,7 +31,7 @@ pub struct BucketHandler;
 impl Handler for BucketHandler {
     async fn create(&self, cx: &Context<'_>) -> Result<Outputs> {
         let args: BucketArgs = cx.args()?;
-        let bucket = required(cx, &args.bucket, "bucket")?;
+        let bucket = required(args.bucket.as_deref(), TYPE, "bucket")?;
         // us-east-1 refuses a location constraint naming itself; every other region needs one.
         let location = (cx.region() != DEFAULT_REGION).then(|| {
             CreateBucketConfiguration::builder()
@@ -64,14 +68,14 @@ impl Handler for BucketHandler {
     async fn delete(&self, cx: &Context<'_>, prior: &RecordedResource) -> Result<()> {
         let args: BucketArgs = cx.prior_args(prior)?;
         let bucket = recorded_id(prior)?;
-        gone_is_done(delete_bucket(cx, bucket, args.force_destroy == Some(true)).await)
+        done_when_gone(delete_bucket(cx, bucket, args.force_destroy == Some(true)).await)
     }
 
     async fn read(&self, cx: &Context<'_>, prior: &RecordedResource) -> Result<Option<Observed>> {
         let bucket = recorded_id(prior)?;
         let found = cx.clients.s3.head_bucket().bucket(bucket).send().await;
         let found = found.map_err(|error| sdk_error(&format!("reading bucket {bucket}"), error));
-        if absent_as_none(found)?.is_none() {
+        if unless_gone(found)?.is_none() {
             return Ok(None);
         }
         let asked: BucketArgs = cx.prior_args(prior)?;
@@ -87,9 +91,9 @@ impl Handler for BucketHandler {
     /// By the bucket's name (names are global), if it carries this URN's tag.
     async fn find_owned(&self, cx: &Context<'_>) -> Result<Option<Outputs>> {
         let args: BucketArgs = cx.args()?;
-        let bucket = required(cx, &args.bucket, "bucket")?;
+        let bucket = required(args.bucket.as_deref(), TYPE, "bucket")?;
         let tags = read_tags(cx, bucket).await?.unwrap_or_default();
-        let owned = tags.get(OWNERSHIP_TAG).is_some_and(|urn| urn == cx.urn());
+        let owned = owned_by(&tags, cx.urn());
         Ok(owned.then(|| bucket_outputs(cx, bucket)))
     }
 }
@@ -119,7 +123,7 @@ async fn put_tags(
     retry_consistency(
         "tagging the bucket",
         CONSISTENCY_RETRIES,
-        bucket_not_yet_visible,
+        referenced_not_yet_visible,
         || async {
             cx.clients
                 .s3
@@ -135,11 +139,6 @@ async fn put_tags(
     Ok(())
 }
 
-/// Whether S3 does not see a bucket created a moment ago yet.
-fn bucket_not_yet_visible(code: &str) -> bool {
-    code == "NoSuchBucket"
-}
-
 /// The bucket's tags; `Some(empty)` when it has none, `None` when the bucket is gone.
 async fn read_tags(cx: &Context<'_>, bucket: &str) -> Result<Option<BTreeMap<String, String>>> {
     let found = cx.clients.s3.get_bucket_tagging().bucket(bucket).send().await;
@@ -152,7 +151,7 @@ async fn read_tags(cx: &Context<'_>, bucket: &str) -> Result<Option<BTreeMap<Str
                 .collect(),
         )),
         Err(error) if error.code == "NoSuchTagSet" => Ok(Some(BTreeMap::new())),
-        Err(error) => absent_as_none(Err(error)),
+        Err(error) => unless_gone(Err(error)),
     }
 }
 

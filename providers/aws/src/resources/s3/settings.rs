@@ -12,9 +12,11 @@ use aws_smithy_runtime_api::client::result::SdkError;
 use cairn_dsl::aws::s3::BucketArgs;
 use serde_json::{Map, Value, json};
 
-use crate::errors::{AwsError, CONSISTENCY_RETRIES, Result, retry_consistency, sdk_error};
-use crate::resources::iam::common::{built, observed_document, principal_not_yet_visible};
-use crate::resources::{Context, observed_inputs};
+use crate::errors::{
+    AwsError, CONSISTENCY_RETRIES, Result, built, principal_not_yet_visible, retry_consistency,
+    sdk_error, unless_gone,
+};
+use crate::resources::{Context, observed_document, observed_inputs};
 
 /// The id of the one lifecycle rule cairn manages.
 const LIFECYCLE_RULE_ID: &str = "cairn";
@@ -75,14 +77,8 @@ pub async fn read_settings(
 /// `None` when S3 says the setting is not configured (each setting has its own code).
 fn not_set<T>(result: Result<T>) -> Result<Option<T>> {
     match result {
-        Ok(value) => Ok(Some(value)),
-        Err(error)
-            if error.is_not_found()
-                || error.code == "ServerSideEncryptionConfigurationNotFoundError" =>
-        {
-            Ok(None)
-        }
-        Err(error) => Err(error),
+        Err(error) if error.code == "ServerSideEncryptionConfigurationNotFoundError" => Ok(None),
+        other => unless_gone(other),
     }
 }
 

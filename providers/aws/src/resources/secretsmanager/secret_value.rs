@@ -7,9 +7,10 @@ use cairn_engine::value::secret;
 use cairn_engine::{Observed, Outputs, RecordedResource};
 use serde_json::json;
 
-use crate::errors::{AwsError, Result, sdk_error};
-use crate::resources::iam::common::{absent_as_none, required};
+use crate::errors::{AwsError, Result, required, sdk_error, unless_gone};
 use crate::resources::{Context, Handler, observed_inputs, outputs, recorded_id};
+
+const TYPE: &str = "aws:secretsmanager/SecretValue";
 
 /// Reads secrets.
 pub struct SecretValueHandler;
@@ -28,7 +29,7 @@ impl Handler for SecretValueHandler {
     /// The secret's ARN, name and current string value (wrapped as sensitive).
     async fn read_data_source(&self, cx: &Context<'_>) -> Result<Outputs> {
         let args: SecretValueArgs = cx.args()?;
-        let id = required(cx, &args.secret_id, "secret_id")?;
+        let id = required(args.secret_id.as_deref(), TYPE, "secret_id")?;
         let found = cx.clients.secrets.get_secret_value().secret_id(id).send().await;
         let found = found.map_err(|error| {
             let error = sdk_error(&format!("reading secret {id}"), error);
@@ -70,8 +71,7 @@ impl Handler for SecretValueHandler {
         let arn = recorded_id(prior)?;
         let found = cx.clients.secrets.describe_secret().secret_id(arn).send().await;
         let found = found.map_err(|error| sdk_error(&format!("reading secret {arn}"), error));
-        let Some(found) = absent_as_none(found)?.filter(|found| found.deleted_date().is_none())
-        else {
+        let Some(found) = unless_gone(found)?.filter(|found| found.deleted_date().is_none()) else {
             return Ok(None);
         };
         let asked: SecretValueArgs = cx.prior_args(prior)?;

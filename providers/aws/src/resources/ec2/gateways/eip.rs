@@ -6,10 +6,12 @@ use cairn_dsl::aws::ec2::EipArgs;
 use cairn_engine::{Observed, Outputs, RecordedResource};
 use serde_json::json;
 
-use crate::errors::{CONSISTENCY_RETRIES, Result, retry_consistency, sdk_error, still_in_use};
-use crate::resources::ec2::routing::{prior_outputs, required, unless_gone};
-use crate::resources::ec2::{observed_tags, ownership_filter, tag_specification, update_tags};
-use crate::resources::{Context, Handler, observed_inputs, outputs, recorded_id};
+use crate::errors::{
+    CONSISTENCY_RETRIES, Result, answered, done_when_gone, retry_consistency, sdk_error,
+    still_in_use, unless_gone,
+};
+use crate::resources::ec2::{ownership_filter, retag, tag_pairs, tag_specification};
+use crate::resources::{Context, Handler, observed_inputs, observed_tags, outputs, recorded_id};
 
 /// Allocates, retags, reads and releases Elastic IPs.
 pub struct EipHandler;
@@ -28,16 +30,13 @@ impl Handler for EipHandler {
             .send()
             .await
             .map_err(|error| sdk_error("allocating the Elastic IP", error))?;
-        let id = required(allocated.allocation_id(), "the new address's allocation id")?;
-        let public_ip = required(allocated.public_ip(), "the new address's public IP")?;
+        let id = answered(allocated.allocation_id(), "the new address's allocation id")?;
+        let public_ip = answered(allocated.public_ip(), "the new address's public IP")?;
         Ok(eip_outputs(id, public_ip))
     }
 
     async fn update(&self, cx: &Context<'_>, prior: &RecordedResource) -> Result<Outputs> {
-        let args: EipArgs = cx.args()?;
-        let old: EipArgs = cx.prior_args(prior)?;
-        update_tags(&cx.clients.ec2, recorded_id(prior)?, &old.tags, &args.tags).await?;
-        prior_outputs(prior)
+        retag(cx, prior).await
     }
 
     async fn delete(&self, cx: &Context<'_>, prior: &RecordedResource) -> Result<()> {
@@ -58,7 +57,7 @@ impl Handler for EipHandler {
             },
         )
         .await;
-        unless_gone(released).map(drop)
+        done_when_gone(released)
     }
 
     async fn read(&self, cx: &Context<'_>, prior: &RecordedResource) -> Result<Option<Observed>> {
@@ -75,7 +74,7 @@ impl Handler for EipHandler {
         let Some(address) = address else { return Ok(None) };
         let inputs = observed_inputs([
             ("domain", address.domain().map(|domain| json!(domain.as_str()))),
-            ("tags", observed_tags(address.tags())),
+            ("tags", observed_tags(tag_pairs(address.tags()))),
         ]);
         Ok(Some(Observed { inputs, outputs: address_outputs(&address)? }))
     }
@@ -94,8 +93,8 @@ impl Handler for EipHandler {
 }
 
 fn address_outputs(address: &Address) -> Result<Outputs> {
-    let id = required(address.allocation_id(), "the address's allocation id")?;
-    let public_ip = required(address.public_ip(), "the address's public IP")?;
+    let id = answered(address.allocation_id(), "the address's allocation id")?;
+    let public_ip = answered(address.public_ip(), "the address's public IP")?;
     Ok(eip_outputs(id, public_ip))
 }
 

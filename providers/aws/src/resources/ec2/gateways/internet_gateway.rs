@@ -7,12 +7,11 @@ use cairn_engine::{Observed, Outputs, RecordedResource};
 use serde_json::json;
 
 use crate::errors::{
-    CONSISTENCY_RETRIES, Result, missing, referenced_not_yet_visible, retry_consistency, sdk_error,
-    still_in_use,
+    CONSISTENCY_RETRIES, Result, answered, done_when_gone, referenced_not_yet_visible, required,
+    retry_consistency, sdk_error, still_in_use, unless_gone,
 };
-use crate::resources::ec2::routing::{prior_outputs, required, unless_gone};
-use crate::resources::ec2::{observed_tags, ownership_filter, tag_specification, update_tags};
-use crate::resources::{Context, Handler, observed_inputs, outputs, recorded_id};
+use crate::resources::ec2::{ownership_filter, retag, tag_pairs, tag_specification};
+use crate::resources::{Context, Handler, id_outputs, observed_inputs, observed_tags, recorded_id};
 
 /// Creates, updates, reads and deletes internet gateways.
 pub struct InternetGatewayHandler;
@@ -21,8 +20,7 @@ pub struct InternetGatewayHandler;
 impl Handler for InternetGatewayHandler {
     async fn create(&self, cx: &Context<'_>) -> Result<Outputs> {
         let args: InternetGatewayArgs = cx.args()?;
-        let vpc =
-            args.vpc_id.as_deref().ok_or_else(|| missing("aws:ec2/InternetGateway", "vpc_id"))?;
+        let vpc = required(args.vpc_id.as_deref(), "aws:ec2/InternetGateway", "vpc_id")?;
         let created = cx
             .clients
             .ec2
@@ -31,21 +29,18 @@ impl Handler for InternetGatewayHandler {
             .send()
             .await
             .map_err(|error| sdk_error("creating the internet gateway", error))?;
-        let gateway = required(created.internet_gateway(), "the new internet gateway")?;
-        let id = required(gateway.internet_gateway_id(), "the new internet gateway's id")?;
+        let gateway = answered(created.internet_gateway(), "the new internet gateway")?;
+        let id = answered(gateway.internet_gateway_id(), "the new internet gateway's id")?;
         if let Err(error) = attach(cx, id, vpc).await {
             // Leave nothing behind that the state does not know about.
             delete_gateway(cx, id).await?;
             return Err(error);
         }
-        Ok(outputs([("id", json!(id))]))
+        Ok(id_outputs(id))
     }
 
     async fn update(&self, cx: &Context<'_>, prior: &RecordedResource) -> Result<Outputs> {
-        let args: InternetGatewayArgs = cx.args()?;
-        let old: InternetGatewayArgs = cx.prior_args(prior)?;
-        update_tags(&cx.clients.ec2, recorded_id(prior)?, &old.tags, &args.tags).await?;
-        prior_outputs(prior)
+        retag(cx, prior).await
     }
 
     async fn delete(&self, cx: &Context<'_>, prior: &RecordedResource) -> Result<()> {
@@ -63,9 +58,9 @@ impl Handler for InternetGatewayHandler {
         let vpc = gateway.attachments().iter().find_map(|attachment| attachment.vpc_id());
         let inputs = observed_inputs([
             ("vpc_id", vpc.map(|vpc| json!(vpc))),
-            ("tags", observed_tags(gateway.tags())),
+            ("tags", observed_tags(tag_pairs(gateway.tags()))),
         ]);
-        Ok(Some(Observed { inputs, outputs: outputs([("id", json!(id))]) }))
+        Ok(Some(Observed { inputs, outputs: id_outputs(id) }))
     }
 
     async fn find_owned(&self, cx: &Context<'_>) -> Result<Option<Outputs>> {
@@ -81,7 +76,7 @@ impl Handler for InternetGatewayHandler {
             })?;
         let id =
             found.internet_gateways().first().and_then(|gateway| gateway.internet_gateway_id());
-        Ok(id.map(|id| outputs([("id", json!(id))])))
+        Ok(id.map(id_outputs))
     }
 }
 
@@ -127,7 +122,7 @@ async fn detach(cx: &Context<'_>, id: &str, vpc: &str) -> Result<()> {
     .await;
     match detached {
         Err(error) if error.code == "Gateway.NotAttached" => Ok(()),
-        other => unless_gone(other).map(drop),
+        other => done_when_gone(other),
     }
 }
 
@@ -148,7 +143,7 @@ async fn delete_gateway(cx: &Context<'_>, id: &str) -> Result<()> {
         },
     )
     .await;
-    unless_gone(deleted).map(drop)
+    done_when_gone(deleted)
 }
 
 /// The internet gateway `id`, or `None` when it does not exist.

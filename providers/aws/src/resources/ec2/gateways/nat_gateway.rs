@@ -9,18 +9,16 @@ use cairn_engine::{Observed, Outputs, RecordedResource};
 use serde_json::json;
 
 use crate::errors::{
-    AwsError, CONSISTENCY_RETRIES, Result, missing, referenced_not_yet_visible, retry_consistency,
-    sdk_error,
+    AwsError, CONSISTENCY_RETRIES, Patience, Result, answered, done_when_gone,
+    referenced_not_yet_visible, required, retry_consistency, sdk_error, unless_gone, wait_until,
 };
-use crate::resources::ec2::routing::{
-    Patience, prior_outputs, required, unless_gone, wait_for_state,
+use crate::resources::ec2::{ownership_filter, retag, tag_pairs, tag_specification};
+use crate::resources::{
+    Context, Handler, id_outputs, observed_inputs, observed_tags, owned_by, recorded_id,
 };
-use crate::resources::ec2::{observed_tags, ownership_filter, tag_specification, update_tags};
-use crate::resources::{Context, Handler, OWNERSHIP_TAG, observed_inputs, outputs, recorded_id};
 
 /// NAT gateways take minutes to become available or to go away in AWS.
-const NAT_PATIENCE: Patience =
-    Patience { timeout: Duration::from_secs(600), every: Duration::from_secs(5) };
+const NAT_PATIENCE: Patience = Patience::up_to(Duration::from_secs(600), Duration::from_secs(5));
 
 /// Creates, retags, reads and deletes NAT gateways.
 pub struct NatGatewayHandler;
@@ -29,8 +27,7 @@ pub struct NatGatewayHandler;
 impl Handler for NatGatewayHandler {
     async fn create(&self, cx: &Context<'_>) -> Result<Outputs> {
         let args: NatGatewayArgs = cx.args()?;
-        let subnet =
-            args.subnet_id.as_deref().ok_or_else(|| missing("aws:ec2/NatGateway", "subnet_id"))?;
+        let subnet = required(args.subnet_id.as_deref(), "aws:ec2/NatGateway", "subnet_id")?;
         // Sent even when it is the default: moto 5.2.5 reports no type for a NAT gateway
         // created without one (AWS reports `public`).
         let connectivity =
@@ -55,20 +52,17 @@ impl Handler for NatGatewayHandler {
             },
         )
         .await?;
-        let gateway = required(created.nat_gateway(), "the new NAT gateway")?;
-        let id = required(gateway.nat_gateway_id(), "the new NAT gateway's id")?;
-        wait_for_state("the NAT gateway to be available", NAT_PATIENCE, Some("available"), || {
-            live_state(cx, id)
+        let gateway = answered(created.nat_gateway(), "the new NAT gateway")?;
+        let id = answered(gateway.nat_gateway_id(), "the new NAT gateway's id")?;
+        wait_until("the NAT gateway to be available", NAT_PATIENCE, || async {
+            Ok(live_state(cx, id).await?.as_deref() == Some("available"))
         })
         .await?;
-        Ok(outputs([("id", json!(id))]))
+        Ok(id_outputs(id))
     }
 
     async fn update(&self, cx: &Context<'_>, prior: &RecordedResource) -> Result<Outputs> {
-        let args: NatGatewayArgs = cx.args()?;
-        let old: NatGatewayArgs = cx.prior_args(prior)?;
-        update_tags(&cx.clients.ec2, recorded_id(prior)?, &old.tags, &args.tags).await?;
-        prior_outputs(prior)
+        retag(cx, prior).await
     }
 
     async fn delete(&self, cx: &Context<'_>, prior: &RecordedResource) -> Result<()> {
@@ -86,9 +80,11 @@ impl Handler for NatGatewayHandler {
             .send()
             .await
             .map_err(|error| sdk_error(&format!("deleting NAT gateway {id}"), error));
-        unless_gone(deleted)?;
-        wait_for_state("the NAT gateway to be deleted", NAT_PATIENCE, None, || live_state(cx, id))
-            .await
+        done_when_gone(deleted)?;
+        wait_until("the NAT gateway to be deleted", NAT_PATIENCE, || async {
+            Ok(live_state(cx, id).await?.is_none())
+        })
+        .await
     }
 
     async fn read(&self, cx: &Context<'_>, prior: &RecordedResource) -> Result<Option<Observed>> {
@@ -100,9 +96,9 @@ impl Handler for NatGatewayHandler {
             ("subnet_id", gateway.subnet_id().map(|subnet| json!(subnet))),
             ("allocation_id", allocation.map(|allocation| json!(allocation))),
             ("connectivity_type", gateway.connectivity_type().map(|kind| json!(kind.as_str()))),
-            ("tags", observed_tags(gateway.tags())),
+            ("tags", observed_tags(tag_pairs(gateway.tags()))),
         ]);
-        Ok(Some(Observed { inputs, outputs: outputs([("id", json!(id))]) }))
+        Ok(Some(Observed { inputs, outputs: id_outputs(id) }))
     }
 
     async fn find_owned(&self, cx: &Context<'_>) -> Result<Option<Outputs>> {
@@ -117,14 +113,12 @@ impl Handler for NatGatewayHandler {
             .send()
             .await
             .map_err(|error| sdk_error("looking for the NAT gateway by ownership tag", error))?;
-        let owned = found.nat_gateways().iter().find(|gateway| {
-            gateway
-                .tags()
-                .iter()
-                .any(|tag| tag.key() == Some(OWNERSHIP_TAG) && tag.value() == Some(cx.urn()))
-        });
+        let owned = found
+            .nat_gateways()
+            .iter()
+            .find(|gateway| owned_by(tag_pairs(gateway.tags()), cx.urn()));
         let id = owned.and_then(NatGateway::nat_gateway_id);
-        Ok(id.map(|id| outputs([("id", json!(id))])))
+        Ok(id.map(id_outputs))
     }
 }
 

@@ -9,12 +9,11 @@ use serde_json::json;
 
 use super::{connection_outputs, current_outputs, live_connection, status_of, wait_for_status};
 use crate::errors::{
-    CONSISTENCY_RETRIES, Result, iam_not_yet_propagated, referenced_not_yet_visible,
+    CONSISTENCY_RETRIES, Result, iam_not_yet_propagated, referenced_not_yet_visible, required,
     retry_consistency, sdk_error,
 };
-use crate::resources::ec2::security::need;
-use crate::resources::ec2::{ec2_tags, filter, observed_tags, update_tags};
-use crate::resources::{Context, Handler, OWNERSHIP_TAG, observed_inputs, recorded_id};
+use crate::resources::ec2::{ec2_tags, filter, tag_pairs, update_tags};
+use crate::resources::{Context, Handler, observed_inputs, observed_tags, owned_by, recorded_id};
 
 /// Accepts peering connections from the accepter's side.
 pub struct AccepterHandler;
@@ -25,7 +24,7 @@ const ACCEPTER: &str = "aws:ec2/VpcPeeringConnectionAccepter";
 impl Handler for AccepterHandler {
     async fn create(&self, cx: &Context<'_>) -> Result<Outputs> {
         let args: VpcPeeringConnectionAccepterArgs = cx.args()?;
-        let id = need(ACCEPTER, "vpc_peering_connection_id", &args.vpc_peering_connection_id)?;
+        let id = connection_id(&args)?;
         let ec2 = &accepter_client(cx, &args).await;
         // Tag first: should the run stop after the accept, the tag finds it again.
         retry_consistency(
@@ -80,20 +79,16 @@ impl Handler for AccepterHandler {
         };
         let inputs = observed_inputs([
             ("vpc_peering_connection_id", Some(json!(id))),
-            ("tags", observed_tags(&accepter_tags(&ec2, id).await?)),
+            ("tags", observed_tags(tag_pairs(&accepter_tags(&ec2, id).await?))),
         ]);
         Ok(Some(Observed { inputs, outputs: connection_outputs(id, status_of(&connection)) }))
     }
 
     async fn find_owned(&self, cx: &Context<'_>) -> Result<Option<Outputs>> {
         let args: VpcPeeringConnectionAccepterArgs = cx.args()?;
-        let id = need(ACCEPTER, "vpc_peering_connection_id", &args.vpc_peering_connection_id)?;
+        let id = connection_id(&args)?;
         let ec2 = accepter_client(cx, &args).await;
-        let tagged = accepter_tags(&ec2, id)
-            .await?
-            .iter()
-            .any(|tag| tag.key() == Some(OWNERSHIP_TAG) && tag.value() == Some(cx.urn()));
-        if !tagged {
+        if !owned_by(tag_pairs(&accepter_tags(&ec2, id).await?), cx.urn()) {
             return Ok(None);
         }
         // Tagged but not yet accepted: the create did not finish; let it run again.
@@ -102,6 +97,11 @@ impl Handler for AccepterHandler {
             .filter(|connection| status_of(connection) == "active")
             .map(|connection| connection_outputs(id, status_of(&connection))))
     }
+}
+
+/// The connection the accepter accepts.
+fn connection_id(args: &VpcPeeringConnectionAccepterArgs) -> Result<&str> {
+    required(args.vpc_peering_connection_id.as_deref(), ACCEPTER, "vpc_peering_connection_id")
 }
 
 /// Accepts connection `id` with `client`, the accepter role's when the arguments name one

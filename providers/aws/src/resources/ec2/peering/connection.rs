@@ -11,11 +11,11 @@ use super::{
     wait_for_status,
 };
 use crate::errors::{
-    CONSISTENCY_RETRIES, Result, referenced_not_yet_visible, retry_consistency, sdk_error,
+    CONSISTENCY_RETRIES, Result, answered, done_when_gone, referenced_not_yet_visible, required,
+    retry_consistency, sdk_error,
 };
-use crate::resources::ec2::security::{absent, need, unless_not_found};
-use crate::resources::ec2::{observed_tags, ownership_filter, tag_specification, update_tags};
-use crate::resources::{Context, Handler, OWNERSHIP_TAG, observed_inputs, recorded_id};
+use crate::resources::ec2::{ownership_filter, tag_pairs, tag_specification, update_tags};
+use crate::resources::{Context, Handler, observed_inputs, observed_tags, owned_by, recorded_id};
 
 /// Requests VPC peering connections, and deletes them.
 pub struct ConnectionHandler;
@@ -26,8 +26,8 @@ const CONNECTION: &str = "aws:ec2/VpcPeeringConnection";
 impl Handler for ConnectionHandler {
     async fn create(&self, cx: &Context<'_>) -> Result<Outputs> {
         let args: VpcPeeringConnectionArgs = cx.args()?;
-        let vpc = need(CONNECTION, "vpc_id", &args.vpc_id)?;
-        let peer_vpc = need(CONNECTION, "peer_vpc_id", &args.peer_vpc_id)?;
+        let vpc = required(args.vpc_id.as_deref(), CONNECTION, "vpc_id")?;
+        let peer_vpc = required(args.peer_vpc_id.as_deref(), CONNECTION, "peer_vpc_id")?;
         // AWS defaults both to the requester's; moto needs both said, or it cannot find the
         // peer VPC (InvalidVpcID.NotFound). Saying them works on both.
         let peer_owner = args.peer_owner_id.as_deref().unwrap_or(cx.account());
@@ -57,10 +57,12 @@ impl Handler for ConnectionHandler {
             },
         )
         .await?;
-        let id = created
-            .vpc_peering_connection()
-            .and_then(|connection| connection.vpc_peering_connection_id())
-            .ok_or_else(|| absent("the new peering connection's id"))?;
+        let id = answered(
+            created
+                .vpc_peering_connection()
+                .and_then(|connection| connection.vpc_peering_connection_id()),
+            "the new peering connection's id",
+        )?;
         let status =
             wait_for_status(&cx.clients.ec2, id, "the peering request to settle", |status| {
                 !TRANSIENT.contains(&status)
@@ -90,7 +92,7 @@ impl Handler for ConnectionHandler {
             .send()
             .await
             .map_err(|error| sdk_error(&format!("deleting peering connection {id}"), error));
-        unless_not_found(deleted).map(drop)
+        done_when_gone(deleted)
     }
 
     async fn read(&self, cx: &Context<'_>, prior: &RecordedResource) -> Result<Option<Observed>> {
@@ -105,7 +107,7 @@ impl Handler for ConnectionHandler {
             ("peer_vpc_id", accepter.and_then(|info| info.vpc_id()).map(|vpc| json!(vpc))),
             ("peer_owner_id", accepter.and_then(|info| info.owner_id()).map(|owner| json!(owner))),
             ("peer_region", accepter.and_then(|info| info.region()).map(|region| json!(region))),
-            ("tags", observed_tags(connection.tags())),
+            ("tags", observed_tags(tag_pairs(connection.tags()))),
         ]);
         Ok(Some(Observed { inputs, outputs: connection_outputs(id, status_of(&connection)) }))
     }
@@ -128,10 +130,7 @@ impl Handler for ConnectionHandler {
             })?;
         let owned = listed.iter().find(|connection| {
             !GONE.contains(&status_of(connection))
-                && connection
-                    .tags()
-                    .iter()
-                    .any(|tag| tag.key() == Some(OWNERSHIP_TAG) && tag.value() == Some(cx.urn()))
+                && owned_by(tag_pairs(connection.tags()), cx.urn())
         });
         Ok(owned.and_then(|connection| {
             let id = connection.vpc_peering_connection_id()?;

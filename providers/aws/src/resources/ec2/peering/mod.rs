@@ -13,8 +13,7 @@ use aws_sdk_ec2::types::VpcPeeringConnection;
 use cairn_engine::Outputs;
 use serde_json::json;
 
-use super::security::unless_not_found;
-use crate::errors::{AwsError, Result, sdk_error, wait_until};
+use crate::errors::{AwsError, Patience, Result, sdk_error, unless_gone, wait_until};
 use crate::resources::{Handler, outputs};
 
 use accepter::AccepterHandler;
@@ -37,9 +36,7 @@ const GONE: [&str; 5] = ["deleted", "deleting", "rejected", "failed", "expired"]
 /// Statuses a connection passes through on its own.
 const TRANSIENT: [&str; 2] = ["initiating-request", "provisioning"];
 /// How long to wait for a connection to settle or become active.
-const SETTLE_TIMEOUT: Duration = Duration::from_secs(120);
-/// How often to look while waiting.
-const POLL_EVERY: Duration = Duration::from_secs(2);
+const SETTLE_PATIENCE: Patience = Patience::up_to(Duration::from_secs(120), Duration::from_secs(2));
 
 /// Connection `id` as `client` sees it, `None` when it is unknown there.
 async fn connection(client: &Client, id: &str) -> Result<Option<VpcPeeringConnection>> {
@@ -50,7 +47,7 @@ async fn connection(client: &Client, id: &str) -> Result<Option<VpcPeeringConnec
         .await
         .map_err(|error| sdk_error(&format!("reading peering connection {id}"), error));
     // An unknown id: AWS answers NotFound, moto an empty list.
-    Ok(unless_not_found(found)?.and_then(|found| found.vpc_peering_connections().first().cloned()))
+    Ok(unless_gone(found)?.and_then(|found| found.vpc_peering_connections().first().cloned()))
 }
 
 /// Connection `id`, `None` when it is unknown or no longer exists (deleted, rejected, ...).
@@ -72,7 +69,7 @@ async fn wait_for_status(
     done: fn(&str) -> bool,
 ) -> Result<String> {
     let seen = std::sync::Mutex::new(String::new());
-    wait_until(what, SETTLE_TIMEOUT, POLL_EVERY, || async {
+    wait_until(what, SETTLE_PATIENCE, || async {
         let Some(found) = connection(client, id).await? else { return Ok(false) };
         let status = status_of(&found);
         if GONE.contains(&status) {

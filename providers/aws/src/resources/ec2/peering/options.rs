@@ -10,10 +10,10 @@ use serde_json::json;
 
 use super::live_connection;
 use crate::errors::{
-    AwsError, CONSISTENCY_RETRIES, Result, referenced_not_yet_visible, retry_consistency, sdk_error,
+    AwsError, CONSISTENCY_RETRIES, Result, done_when_gone, referenced_not_yet_visible, required,
+    retry_consistency, sdk_error,
 };
-use crate::resources::ec2::security::{id_outputs, need, unless_not_found};
-use crate::resources::{Context, Handler, observed_inputs};
+use crate::resources::{Context, Handler, id_outputs, observed_inputs};
 
 /// Sets one side's options of active peering connections; turns them off on delete.
 pub struct OptionsHandler;
@@ -35,7 +35,7 @@ struct OptionsTarget<'a> {
 
 impl<'a> OptionsTarget<'a> {
     fn of(args: &'a VpcPeeringConnectionOptionsArgs) -> Result<Self> {
-        let side = match need(OPTIONS, "side", &args.side)? {
+        let side = match required(args.side.as_deref(), OPTIONS, "side")? {
             "requester" => Side::Requester,
             "accepter" => Side::Accepter,
             other => {
@@ -44,8 +44,11 @@ impl<'a> OptionsTarget<'a> {
                 )));
             }
         };
-        let connection =
-            need(OPTIONS, "vpc_peering_connection_id", &args.vpc_peering_connection_id)?;
+        let connection = required(
+            args.vpc_peering_connection_id.as_deref(),
+            OPTIONS,
+            "vpc_peering_connection_id",
+        )?;
         Ok(OptionsTarget { connection, side })
     }
 
@@ -112,7 +115,7 @@ impl Handler for OptionsHandler {
         if live_connection(&cx.clients.ec2, target.connection).await?.is_none() {
             return Ok(());
         }
-        unless_not_found(target.set_dns_resolution(cx, false).await).map(drop)
+        done_when_gone(target.set_dns_resolution(cx, false).await)
     }
 
     async fn read(&self, cx: &Context<'_>, prior: &RecordedResource) -> Result<Option<Observed>> {

@@ -9,9 +9,9 @@ use cairn_engine::{Observed, Outputs, RecordedResource};
 use serde_json::json;
 
 use super::route_table::describe_route_table;
-use super::unless_gone;
 use crate::errors::{
-    CONSISTENCY_RETRIES, Result, missing, referenced_not_yet_visible, retry_consistency, sdk_error,
+    CONSISTENCY_RETRIES, Result, done_when_gone, referenced_not_yet_visible, required,
+    retry_consistency, sdk_error,
 };
 use crate::resources::{Context, Handler, observed_inputs, outputs};
 
@@ -23,62 +23,12 @@ pub struct RouteHandler;
 #[async_trait]
 impl Handler for RouteHandler {
     async fn create(&self, cx: &Context<'_>) -> Result<Outputs> {
-        let args: RouteArgs = cx.args()?;
-        let (table, destination) = route_key(&args)?;
-        // The target (a peering connection, a NAT gateway) may have been created a moment ago.
-        retry_consistency(
-            "creating the route",
-            CONSISTENCY_RETRIES,
-            referenced_not_yet_visible,
-            || async {
-                cx.clients
-                    .ec2
-                    .create_route()
-                    .route_table_id(table)
-                    .destination_cidr_block(destination)
-                    .set_vpc_peering_connection_id(args.vpc_peering_connection_id.clone())
-                    .set_nat_gateway_id(args.nat_gateway_id.clone())
-                    .set_gateway_id(args.gateway_id.clone())
-                    .send()
-                    .await
-                    .map_err(|error| {
-                        sdk_error(&format!("creating the route to {destination} in {table}"), error)
-                    })
-            },
-        )
-        .await?;
-        Ok(route_outputs(table, destination))
+        put_route(cx, Put::Create).await
     }
 
     /// Only the target can change in place (the rest forces a replacement).
     async fn update(&self, cx: &Context<'_>, _prior: &RecordedResource) -> Result<Outputs> {
-        let args: RouteArgs = cx.args()?;
-        let (table, destination) = route_key(&args)?;
-        retry_consistency(
-            "retargeting the route",
-            CONSISTENCY_RETRIES,
-            referenced_not_yet_visible,
-            || async {
-                cx.clients
-                    .ec2
-                    .replace_route()
-                    .route_table_id(table)
-                    .destination_cidr_block(destination)
-                    .set_vpc_peering_connection_id(args.vpc_peering_connection_id.clone())
-                    .set_nat_gateway_id(args.nat_gateway_id.clone())
-                    .set_gateway_id(args.gateway_id.clone())
-                    .send()
-                    .await
-                    .map_err(|error| {
-                        sdk_error(
-                            &format!("retargeting the route to {destination} in {table}"),
-                            error,
-                        )
-                    })
-            },
-        )
-        .await?;
-        Ok(route_outputs(table, destination))
+        put_route(cx, Put::Retarget).await
     }
 
     async fn delete(&self, cx: &Context<'_>, prior: &RecordedResource) -> Result<()> {
@@ -95,7 +45,7 @@ impl Handler for RouteHandler {
             .map_err(|error| {
                 sdk_error(&format!("deleting the route to {destination} in {table}"), error)
             });
-        unless_gone(deleted).map(drop)
+        done_when_gone(deleted)
     }
 
     async fn read(&self, cx: &Context<'_>, prior: &RecordedResource) -> Result<Option<Observed>> {
@@ -121,13 +71,65 @@ impl Handler for RouteHandler {
     }
 }
 
+/// Whether a put makes the route or points the existing one at another target.
+#[derive(Clone, Copy)]
+enum Put {
+    /// A new route.
+    Create,
+    /// A new target for the route.
+    Retarget,
+}
+
+/// Sends a create or replace route call for `$args` (the two take the same fields), `$doing`
+/// naming it in the error.
+macro_rules! send_route {
+    ($call:expr, $table:expr, $destination:expr, $args:expr, $doing:expr) => {
+        $call
+            .route_table_id($table)
+            .destination_cidr_block($destination)
+            .set_vpc_peering_connection_id($args.vpc_peering_connection_id.clone())
+            .set_nat_gateway_id($args.nat_gateway_id.clone())
+            .set_gateway_id($args.gateway_id.clone())
+            .send()
+            .await
+            .map(drop)
+            .map_err(|error| {
+                let doing = format!("{} the route to {} in {}", $doing, $destination, $table);
+                sdk_error(&doing, error)
+            })
+    };
+}
+
+/// Creates the requested route, or points it at the requested target. The target (a peering
+/// connection, a NAT gateway) may have been created a moment ago.
+async fn put_route(cx: &Context<'_>, put: Put) -> Result<Outputs> {
+    let args: RouteArgs = cx.args()?;
+    let (table, destination) = route_key(&args)?;
+    let doing = match put {
+        Put::Create => "creating",
+        Put::Retarget => "retargeting",
+    };
+    let ec2 = &cx.clients.ec2;
+    retry_consistency(
+        &format!("{doing} the route"),
+        CONSISTENCY_RETRIES,
+        referenced_not_yet_visible,
+        || async {
+            match put {
+                Put::Create => send_route!(ec2.create_route(), table, destination, args, doing),
+                Put::Retarget => send_route!(ec2.replace_route(), table, destination, args, doing),
+            }
+        },
+    )
+    .await?;
+    Ok(route_outputs(table, destination))
+}
+
 /// The route table and destination that identify a route.
 fn route_key(args: &RouteArgs) -> Result<(&str, &str)> {
-    let table = args.route_table_id.as_deref().ok_or_else(|| missing(ROUTE, "route_table_id"))?;
-    let destination = args
-        .destination_cidr_block
-        .as_deref()
-        .ok_or_else(|| missing(ROUTE, "destination_cidr_block"))?;
+    let table = required(args.route_table_id.as_deref(), ROUTE, "route_table_id")?;
+    let destination =
+        required(args.destination_cidr_block.as_deref(), ROUTE, "destination_cidr_block")?;
     Ok((table, destination))
 }
 

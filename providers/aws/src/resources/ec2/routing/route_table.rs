@@ -6,15 +6,12 @@ use cairn_dsl::aws::ec2::{RouteTableArgs, RouteTableAssociationArgs};
 use cairn_engine::{Observed, Outputs, RecordedResource};
 use serde_json::json;
 
-use super::{prior_outputs, required, unless_gone};
 use crate::errors::{
-    CONSISTENCY_RETRIES, Result, missing, referenced_not_yet_visible, retry_consistency, sdk_error,
-    still_in_use,
+    CONSISTENCY_RETRIES, Result, answered, done_when_gone, referenced_not_yet_visible, required,
+    retry_consistency, sdk_error, still_in_use, unless_gone,
 };
-use crate::resources::ec2::{
-    filter, observed_tags, ownership_filter, tag_specification, update_tags,
-};
-use crate::resources::{Context, Handler, observed_inputs, outputs, recorded_id};
+use crate::resources::ec2::{filter, ownership_filter, retag, tag_pairs, tag_specification};
+use crate::resources::{Context, Handler, id_outputs, observed_inputs, observed_tags, recorded_id};
 
 const ASSOCIATION: &str = "aws:ec2/RouteTableAssociation";
 
@@ -25,7 +22,7 @@ pub struct RouteTableHandler;
 impl Handler for RouteTableHandler {
     async fn create(&self, cx: &Context<'_>) -> Result<Outputs> {
         let args: RouteTableArgs = cx.args()?;
-        let vpc = args.vpc_id.as_deref().ok_or_else(|| missing("aws:ec2/RouteTable", "vpc_id"))?;
+        let vpc = required(args.vpc_id.as_deref(), "aws:ec2/RouteTable", "vpc_id")?;
         let created = retry_consistency(
             "creating the route table",
             CONSISTENCY_RETRIES,
@@ -42,14 +39,11 @@ impl Handler for RouteTableHandler {
             },
         )
         .await?;
-        route_table_outputs(required(created.route_table(), "the new route table")?)
+        route_table_outputs(answered(created.route_table(), "the new route table")?)
     }
 
     async fn update(&self, cx: &Context<'_>, prior: &RecordedResource) -> Result<Outputs> {
-        let args: RouteTableArgs = cx.args()?;
-        let old: RouteTableArgs = cx.prior_args(prior)?;
-        update_tags(&cx.clients.ec2, recorded_id(prior)?, &old.tags, &args.tags).await?;
-        prior_outputs(prior)
+        retag(cx, prior).await
     }
 
     async fn delete(&self, cx: &Context<'_>, prior: &RecordedResource) -> Result<()> {
@@ -70,7 +64,7 @@ impl Handler for RouteTableHandler {
             },
         )
         .await;
-        unless_gone(deleted).map(drop)
+        done_when_gone(deleted)
     }
 
     async fn read(&self, cx: &Context<'_>, prior: &RecordedResource) -> Result<Option<Observed>> {
@@ -79,7 +73,7 @@ impl Handler for RouteTableHandler {
         };
         let inputs = observed_inputs([
             ("vpc_id", table.vpc_id().map(|vpc| json!(vpc))),
-            ("tags", observed_tags(table.tags())),
+            ("tags", observed_tags(tag_pairs(table.tags()))),
         ]);
         Ok(Some(Observed { inputs, outputs: route_table_outputs(&table)? }))
     }
@@ -111,7 +105,7 @@ pub async fn describe_route_table(cx: &Context<'_>, id: &str) -> Result<Option<R
 }
 
 fn route_table_outputs(table: &RouteTable) -> Result<Outputs> {
-    Ok(outputs([("id", json!(required(table.route_table_id(), "the route table's id")?))]))
+    answered(table.route_table_id(), "the route table's id").map(id_outputs)
 }
 
 /// Creates, reads and deletes the associations of route tables with subnets. Both inputs
@@ -141,8 +135,8 @@ impl Handler for AssociationHandler {
             },
         )
         .await?;
-        let id = required(associated.association_id(), "the association's id")?;
-        Ok(outputs([("id", json!(id))]))
+        let id = answered(associated.association_id(), "the association's id")?;
+        Ok(id_outputs(id))
     }
 
     async fn delete(&self, cx: &Context<'_>, prior: &RecordedResource) -> Result<()> {
@@ -155,7 +149,7 @@ impl Handler for AssociationHandler {
             .send()
             .await
             .map_err(|error| sdk_error(&format!("removing association {id}"), error));
-        unless_gone(removed).map(drop)
+        done_when_gone(removed)
     }
 
     async fn read(&self, cx: &Context<'_>, prior: &RecordedResource) -> Result<Option<Observed>> {
@@ -170,7 +164,7 @@ impl Handler for AssociationHandler {
             ("route_table_id", association.route_table_id().map(|table| json!(table))),
             ("subnet_id", association.subnet_id().map(|subnet| json!(subnet))),
         ]);
-        Ok(Some(Observed { inputs, outputs: outputs([("id", json!(id))]) }))
+        Ok(Some(Observed { inputs, outputs: id_outputs(id) }))
     }
 
     /// An association cannot be tagged: it is the one of the route table with the subnet.
@@ -183,15 +177,14 @@ impl Handler for AssociationHandler {
         })
         .await?;
         let id = found.as_ref().and_then(RouteTableAssociation::route_table_association_id);
-        Ok(id.map(|id| outputs([("id", json!(id))])))
+        Ok(id.map(id_outputs))
     }
 }
 
 /// The route table and the subnet an association joins.
 fn association_ends(args: &RouteTableAssociationArgs) -> Result<(&str, &str)> {
-    let table =
-        args.route_table_id.as_deref().ok_or_else(|| missing(ASSOCIATION, "route_table_id"))?;
-    let subnet = args.subnet_id.as_deref().ok_or_else(|| missing(ASSOCIATION, "subnet_id"))?;
+    let table = required(args.route_table_id.as_deref(), ASSOCIATION, "route_table_id")?;
+    let subnet = required(args.subnet_id.as_deref(), ASSOCIATION, "subnet_id")?;
     Ok((table, subnet))
 }
 

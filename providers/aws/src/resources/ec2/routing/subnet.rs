@@ -8,19 +8,19 @@ use cairn_dsl::aws::ec2::SubnetArgs;
 use cairn_engine::{Observed, Outputs, RecordedResource};
 use serde_json::json;
 
-use super::{Patience, prior_outputs, required, unless_gone, wait_for_state};
 use crate::errors::{
-    CONSISTENCY_RETRIES, Result, missing, referenced_not_yet_visible, retry_consistency, sdk_error,
-    still_in_use,
+    CONSISTENCY_RETRIES, Patience, Result, answered, done_when_gone, referenced_not_yet_visible,
+    required, retry_consistency, sdk_error, still_in_use, unless_gone, wait_until,
 };
-use crate::resources::ec2::{observed_tags, ownership_filter, tag_specification, update_tags};
-use crate::resources::{Context, Handler, observed_inputs, outputs, recorded_id};
+use crate::resources::ec2::{ownership_filter, tag_pairs, tag_specification, update_tags};
+use crate::resources::{
+    Context, Handler, observed_inputs, observed_tags, outputs, prior_outputs, recorded_id,
+};
 
 const SUBNET: &str = "aws:ec2/Subnet";
 
 /// Subnets become `available` within seconds.
-const SUBNET_PATIENCE: Patience =
-    Patience { timeout: Duration::from_secs(120), every: Duration::from_secs(1) };
+const SUBNET_PATIENCE: Patience = Patience::up_to(Duration::from_secs(120), Duration::from_secs(1));
 
 /// Creates, updates, reads and deletes subnets.
 pub struct SubnetHandler;
@@ -29,8 +29,8 @@ pub struct SubnetHandler;
 impl Handler for SubnetHandler {
     async fn create(&self, cx: &Context<'_>) -> Result<Outputs> {
         let args: SubnetArgs = cx.args()?;
-        let vpc = args.vpc_id.as_deref().ok_or_else(|| missing(SUBNET, "vpc_id"))?;
-        let cidr = args.cidr_block.as_deref().ok_or_else(|| missing(SUBNET, "cidr_block"))?;
+        let vpc = required(args.vpc_id.as_deref(), SUBNET, "vpc_id")?;
+        let cidr = required(args.cidr_block.as_deref(), SUBNET, "cidr_block")?;
         let created = retry_consistency(
             "creating the subnet",
             CONSISTENCY_RETRIES,
@@ -49,10 +49,10 @@ impl Handler for SubnetHandler {
             },
         )
         .await?;
-        let subnet = required(created.subnet(), "the new subnet")?;
-        let id = required(subnet.subnet_id(), "the new subnet's id")?;
-        wait_for_state("the subnet to be available", SUBNET_PATIENCE, Some("available"), || {
-            subnet_state(cx, id)
+        let subnet = answered(created.subnet(), "the new subnet")?;
+        let id = answered(subnet.subnet_id(), "the new subnet's id")?;
+        wait_until("the subnet to be available", SUBNET_PATIENCE, || async {
+            Ok(subnet_state(cx, id).await?.as_deref() == Some("available"))
         })
         .await?;
         set_map_public_ip(cx, id, args.map_public_ip_on_launch, None).await?;
@@ -83,7 +83,7 @@ impl Handler for SubnetHandler {
                     .map_err(|error| sdk_error(&format!("deleting subnet {id}"), error))
             })
             .await;
-        unless_gone(deleted).map(drop)
+        done_when_gone(deleted)
     }
 
     async fn read(&self, cx: &Context<'_>, prior: &RecordedResource) -> Result<Option<Observed>> {
@@ -96,7 +96,7 @@ impl Handler for SubnetHandler {
                 "map_public_ip_on_launch",
                 Some(json!(subnet.map_public_ip_on_launch() == Some(true))),
             ),
-            ("tags", observed_tags(subnet.tags())),
+            ("tags", observed_tags(tag_pairs(subnet.tags()))),
         ]);
         Ok(Some(Observed { inputs, outputs: subnet_outputs(&subnet)? }))
     }
@@ -159,7 +159,7 @@ async fn set_map_public_ip(
 /// The subnet's outputs: id and ARN.
 fn subnet_outputs(subnet: &Subnet) -> Result<Outputs> {
     Ok(outputs([
-        ("id", json!(required(subnet.subnet_id(), "the subnet's id")?)),
-        ("arn", json!(required(subnet.subnet_arn(), "the subnet's ARN")?)),
+        ("id", json!(answered(subnet.subnet_id(), "the subnet's id")?)),
+        ("arn", json!(answered(subnet.subnet_arn(), "the subnet's ARN")?)),
     ]))
 }

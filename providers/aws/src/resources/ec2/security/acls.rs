@@ -8,15 +8,12 @@ use cairn_dsl::aws::ec2::{NetworkAclArgs, NetworkAclEntryArgs, SubnetNetworkAclA
 use cairn_engine::{Observed, Outputs, RecordedResource};
 use serde_json::json;
 
-use super::{absent, id_outputs, int32, need, unless_not_found};
 use crate::errors::{
-    AwsError, CONSISTENCY_RETRIES, Result, missing, referenced_not_yet_visible, retry_consistency,
-    sdk_error, still_in_use,
+    AwsError, CONSISTENCY_RETRIES, Result, answered, done_when_gone, int32,
+    referenced_not_yet_visible, required, retry_consistency, sdk_error, still_in_use, unless_gone,
 };
-use crate::resources::ec2::{
-    filter, observed_tags, ownership_filter, tag_specification, update_tags,
-};
-use crate::resources::{Context, Handler, observed_inputs, recorded_id};
+use crate::resources::ec2::{filter, ownership_filter, retag, tag_pairs, tag_specification};
+use crate::resources::{Context, Handler, id_outputs, observed_inputs, observed_tags, recorded_id};
 
 /// Creates, updates, reads and deletes network ACLs.
 pub struct NetworkAclHandler;
@@ -25,7 +22,7 @@ pub struct NetworkAclHandler;
 impl Handler for NetworkAclHandler {
     async fn create(&self, cx: &Context<'_>) -> Result<Outputs> {
         let args: NetworkAclArgs = cx.args()?;
-        let vpc = need("aws:ec2/NetworkAcl", "vpc_id", &args.vpc_id)?;
+        let vpc = required(args.vpc_id.as_deref(), "aws:ec2/NetworkAcl", "vpc_id")?;
         let created = retry_consistency(
             "creating the network ACL",
             CONSISTENCY_RETRIES,
@@ -42,19 +39,15 @@ impl Handler for NetworkAclHandler {
             },
         )
         .await?;
-        let id = created
-            .network_acl()
-            .and_then(|acl| acl.network_acl_id())
-            .ok_or_else(|| absent("the new network ACL's id"))?;
+        let id = answered(
+            created.network_acl().and_then(|acl| acl.network_acl_id()),
+            "the new network ACL's id",
+        )?;
         Ok(id_outputs(id))
     }
 
     async fn update(&self, cx: &Context<'_>, prior: &RecordedResource) -> Result<Outputs> {
-        let args: NetworkAclArgs = cx.args()?;
-        let old: NetworkAclArgs = cx.prior_args(prior)?;
-        let id = recorded_id(prior)?;
-        update_tags(&cx.clients.ec2, id, &old.tags, &args.tags).await?;
-        Ok(id_outputs(id))
+        retag(cx, prior).await
     }
 
     async fn delete(&self, cx: &Context<'_>, prior: &RecordedResource) -> Result<()> {
@@ -74,7 +67,7 @@ impl Handler for NetworkAclHandler {
             },
         )
         .await;
-        unless_not_found(deleted).map(drop)
+        done_when_gone(deleted)
     }
 
     async fn read(&self, cx: &Context<'_>, prior: &RecordedResource) -> Result<Option<Observed>> {
@@ -82,7 +75,7 @@ impl Handler for NetworkAclHandler {
         let Some(acl) = acl_by_id(cx, id).await? else { return Ok(None) };
         let inputs = observed_inputs([
             ("vpc_id", acl.vpc_id().map(|vpc| json!(vpc))),
-            ("tags", observed_tags(acl.tags())),
+            ("tags", observed_tags(tag_pairs(acl.tags()))),
         ]);
         Ok(Some(Observed { inputs, outputs: id_outputs(id) }))
     }
@@ -115,11 +108,11 @@ const ENTRY: &str = "aws:ec2/NetworkAclEntry";
 
 impl EntryKey {
     fn of(args: &NetworkAclEntryArgs) -> Result<Self> {
-        let number = args.rule_number.ok_or_else(|| missing(ENTRY, "rule_number"))?;
+        let number = required(args.rule_number, ENTRY, "rule_number")?;
         Ok(EntryKey {
-            acl: need(ENTRY, "network_acl_id", &args.network_acl_id)?.to_owned(),
-            egress: args.egress.ok_or_else(|| missing(ENTRY, "egress"))?,
-            number: int32("rule_number", number)?,
+            acl: required(args.network_acl_id.as_deref(), ENTRY, "network_acl_id")?.to_owned(),
+            egress: required(args.egress, ENTRY, "egress")?,
+            number: int32(number, ENTRY, "rule_number")?,
         })
     }
 
@@ -135,16 +128,17 @@ impl Entry {
         let ports = match (args.from_port, args.to_port) {
             (Some(from), Some(to)) => Some(
                 PortRange::builder()
-                    .from(int32("from_port", from)?)
-                    .to(int32("to_port", to)?)
+                    .from(int32(from, ENTRY, "from_port")?)
+                    .to(int32(to, ENTRY, "to_port")?)
                     .build(),
             ),
             _ => None,
         };
         Ok(Entry {
-            protocol: protocol_number(need(ENTRY, "protocol", &args.protocol)?).to_owned(),
-            action: need(ENTRY, "rule_action", &args.rule_action)?.to_owned(),
-            cidr: need(ENTRY, "cidr_block", &args.cidr_block)?.to_owned(),
+            protocol: protocol_number(required(args.protocol.as_deref(), ENTRY, "protocol")?)
+                .to_owned(),
+            action: required(args.rule_action.as_deref(), ENTRY, "rule_action")?.to_owned(),
+            cidr: required(args.cidr_block.as_deref(), ENTRY, "cidr_block")?.to_owned(),
             ports,
         })
     }
@@ -223,7 +217,7 @@ impl Handler for NetworkAclEntryHandler {
             .send()
             .await
             .map_err(|error| sdk_error(&format!("deleting entry {}", key.id()), error));
-        unless_not_found(deleted).map(drop)
+        done_when_gone(deleted)
     }
 
     async fn read(&self, cx: &Context<'_>, prior: &RecordedResource) -> Result<Option<Observed>> {
@@ -284,14 +278,14 @@ impl Handler for AssociationHandler {
 
     async fn delete(&self, cx: &Context<'_>, prior: &RecordedResource) -> Result<()> {
         let args: SubnetNetworkAclAssociationArgs = cx.prior_args(prior)?;
-        let subnet = need(ASSOCIATION, "subnet_id", &args.subnet_id)?;
+        let subnet = required(args.subnet_id.as_deref(), ASSOCIATION, "subnet_id")?;
         let id = recorded_id(prior)?;
         // Gone with its subnet, or moved on by someone else: nothing of ours to undo.
         let Some((acl, association)) = subnet_association(cx, subnet).await? else { return Ok(()) };
         if association.network_acl_association_id() != Some(id) || acl.is_default() == Some(true) {
             return Ok(());
         }
-        let vpc = acl.vpc_id().ok_or_else(|| absent("the network ACL's VPC"))?;
+        let vpc = answered(acl.vpc_id(), "the network ACL's VPC")?;
         let defaults = [filter("vpc-id", vpc), filter("default", "true")];
         let found = acls_where(cx, defaults, "by default").await?;
         let default = found.first().and_then(|acl| acl.network_acl_id()).ok_or_else(|| {
@@ -320,9 +314,9 @@ impl Handler for AssociationHandler {
 
     async fn find_owned(&self, cx: &Context<'_>) -> Result<Option<Outputs>> {
         let args: SubnetNetworkAclAssociationArgs = cx.args()?;
-        let subnet = need(ASSOCIATION, "subnet_id", &args.subnet_id)?;
+        let subnet = required(args.subnet_id.as_deref(), ASSOCIATION, "subnet_id")?;
         let Some((_, association)) = subnet_association(cx, subnet).await? else { return Ok(None) };
-        let wanted = need(ASSOCIATION, "network_acl_id", &args.network_acl_id)?;
+        let wanted = required(args.network_acl_id.as_deref(), ASSOCIATION, "network_acl_id")?;
         let ours = association.network_acl_id() == Some(wanted);
         Ok(association.network_acl_association_id().filter(|_| ours).map(id_outputs))
     }
@@ -330,8 +324,8 @@ impl Handler for AssociationHandler {
 
 /// Moves the subnet onto the ACL the arguments name; returns the new association's outputs.
 async fn associate(cx: &Context<'_>, args: &SubnetNetworkAclAssociationArgs) -> Result<Outputs> {
-    let subnet = need(ASSOCIATION, "subnet_id", &args.subnet_id)?;
-    let acl = need(ASSOCIATION, "network_acl_id", &args.network_acl_id)?;
+    let subnet = required(args.subnet_id.as_deref(), ASSOCIATION, "subnet_id")?;
+    let acl = required(args.network_acl_id.as_deref(), ASSOCIATION, "network_acl_id")?;
     let id = retry_consistency(
         "associating the network ACL",
         CONSISTENCY_RETRIES,
@@ -341,9 +335,8 @@ async fn associate(cx: &Context<'_>, args: &SubnetNetworkAclAssociationArgs) -> 
                 code: "InvalidSubnetID.NotFound".to_owned(),
                 message: format!("subnet {subnet} has no network ACL association: is it there?"),
             })?;
-            let current = current
-                .network_acl_association_id()
-                .ok_or_else(|| absent("the subnet's association id"))?;
+            let current =
+                answered(current.network_acl_association_id(), "the subnet's association id")?;
             replace_association(cx, current, acl).await
         },
     )
@@ -362,7 +355,7 @@ async fn replace_association(cx: &Context<'_>, id: &str, acl: &str) -> Result<St
         .send()
         .await
         .map_err(|error| sdk_error(&format!("moving association {id} to {acl}"), error))?;
-    replaced.new_association_id().map(str::to_owned).ok_or_else(|| absent("the new association id"))
+    answered(replaced.new_association_id(), "the new association id").map(str::to_owned)
 }
 
 /// The ACL a subnet is on and its association, `None` when the subnet has none.
@@ -393,7 +386,7 @@ async fn acl_by_id(cx: &Context<'_>, id: &str) -> Result<Option<NetworkAcl>> {
         .send()
         .await
         .map_err(|error| sdk_error(&format!("reading network ACL {id}"), error));
-    Ok(unless_not_found(found)?.and_then(|found| found.network_acls().first().cloned()))
+    Ok(unless_gone(found)?.and_then(|found| found.network_acls().first().cloned()))
 }
 
 /// The network ACLs that match every filter (`what` says which, for errors).

@@ -6,13 +6,12 @@ use cairn_dsl::aws::ec2::SecurityGroupArgs;
 use cairn_engine::{Observed, Outputs, RecordedResource};
 use serde_json::json;
 
-use super::{absent, need, unless_not_found};
 use crate::errors::{
-    CONSISTENCY_RETRIES, Result, referenced_not_yet_visible, retry_consistency, sdk_error,
-    still_in_use,
+    CONSISTENCY_RETRIES, Result, answered, done_when_gone, referenced_not_yet_visible, required,
+    retry_consistency, sdk_error, still_in_use, unless_gone,
 };
-use crate::resources::ec2::{observed_tags, ownership_filter, tag_specification, update_tags};
-use crate::resources::{Context, Handler, observed_inputs, outputs, recorded_id};
+use crate::resources::ec2::{ownership_filter, tag_pairs, tag_specification, update_tags};
+use crate::resources::{Context, Handler, observed_inputs, observed_tags, outputs, recorded_id};
 
 const TYPE: &str = "aws:ec2/SecurityGroup";
 
@@ -23,9 +22,9 @@ pub struct SecurityGroupHandler;
 impl Handler for SecurityGroupHandler {
     async fn create(&self, cx: &Context<'_>) -> Result<Outputs> {
         let args: SecurityGroupArgs = cx.args()?;
-        let name = need(TYPE, "name", &args.name)?;
-        let description = need(TYPE, "description", &args.description)?;
-        let vpc = need(TYPE, "vpc_id", &args.vpc_id)?;
+        let name = required(args.name.as_deref(), TYPE, "name")?;
+        let description = required(args.description.as_deref(), TYPE, "description")?;
+        let vpc = required(args.vpc_id.as_deref(), TYPE, "vpc_id")?;
         let created = retry_consistency(
             "creating the security group",
             CONSISTENCY_RETRIES,
@@ -48,7 +47,7 @@ impl Handler for SecurityGroupHandler {
             },
         )
         .await?;
-        let id = created.group_id().ok_or_else(|| absent("the new security group's id"))?;
+        let id = answered(created.group_id(), "the new security group's id")?;
         if args.revoke_default_egress == Some(true) {
             set_default_egress(cx, id, false).await?;
         }
@@ -84,7 +83,7 @@ impl Handler for SecurityGroupHandler {
             },
         )
         .await;
-        unless_not_found(deleted).map(drop)
+        done_when_gone(deleted)
     }
 
     async fn read(&self, cx: &Context<'_>, prior: &RecordedResource) -> Result<Option<Observed>> {
@@ -98,7 +97,7 @@ impl Handler for SecurityGroupHandler {
             .await
             .map_err(|error| sdk_error(&format!("reading security group {id}"), error));
         let Some(group) =
-            unless_not_found(found)?.and_then(|found| found.security_groups().first().cloned())
+            unless_gone(found)?.and_then(|found| found.security_groups().first().cloned())
         else {
             return Ok(None);
         };
@@ -107,7 +106,7 @@ impl Handler for SecurityGroupHandler {
             ("description", group.description().map(|text| json!(text))),
             ("vpc_id", group.vpc_id().map(|vpc| json!(vpc))),
             ("revoke_default_egress", Some(json!(!has_default_egress(&group)))),
-            ("tags", observed_tags(group.tags())),
+            ("tags", observed_tags(tag_pairs(group.tags()))),
         ]);
         Ok(Some(Observed { inputs, outputs: group_outputs(cx, id) }))
     }

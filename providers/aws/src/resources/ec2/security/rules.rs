@@ -12,14 +12,12 @@ use cairn_dsl::aws::ec2::{SecurityGroupEgressRuleArgs, SecurityGroupIngressRuleA
 use cairn_engine::{Observed, Outputs, RecordedResource};
 use serde_json::json;
 
-use super::{absent, id_outputs, int32, need, unless_not_found};
 use crate::errors::{
-    CONSISTENCY_RETRIES, Result, referenced_not_yet_visible, retry_consistency, sdk_error,
+    CONSISTENCY_RETRIES, Result, answered, done_when_gone, int32, referenced_not_yet_visible,
+    required, retry_consistency, sdk_error, unless_gone,
 };
-use crate::resources::ec2::{
-    filter, observed_tags, ownership_filter, tag_specification, update_tags,
-};
-use crate::resources::{Context, Handler, observed_inputs, recorded_id};
+use crate::resources::ec2::{filter, ownership_filter, tag_pairs, tag_specification, update_tags};
+use crate::resources::{Context, Handler, id_outputs, observed_inputs, observed_tags, recorded_id};
 
 /// Which traffic a rule is about.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -67,11 +65,16 @@ impl Direction {
                 };
                 let token = self.type_token();
                 Rule {
-                    group: need(token, "security_group_id", &args.security_group_id)?.to_owned(),
-                    protocol: need(token, "ip_protocol", &args.ip_protocol)?.to_owned(),
-                    from_port: args.from_port.map(|port| int32("from_port", port)).transpose()?,
-                    to_port: args.to_port.map(|port| int32("to_port", port)).transpose()?,
-                    cidr: need(token, "cidr_ipv4", &args.cidr_ipv4)?.to_owned(),
+                    group: required(args.security_group_id.as_deref(), token, "security_group_id")?
+                        .to_owned(),
+                    protocol: required(args.ip_protocol.as_deref(), token, "ip_protocol")?
+                        .to_owned(),
+                    from_port: args
+                        .from_port
+                        .map(|port| int32(port, token, "from_port"))
+                        .transpose()?,
+                    to_port: args.to_port.map(|port| int32(port, token, "to_port")).transpose()?,
+                    cidr: required(args.cidr_ipv4.as_deref(), token, "cidr_ipv4")?.to_owned(),
                     description: args.description,
                     tags: args.tags,
                 }
@@ -196,9 +199,10 @@ impl Handler for RuleHandler {
         // permission's; AWS lists them all. Look the rule up in its group when it is missing.
         let id = match rule.id_among(direction, &added) {
             Some(id) => id,
-            None => rule
-                .id_among(direction, &group_rules(cx, &rule.group).await?)
-                .ok_or_else(|| absent("the new rule's id"))?,
+            None => answered(
+                rule.id_among(direction, &group_rules(cx, &rule.group).await?),
+                "the new rule's id",
+            )?,
         };
         Ok(id_outputs(&id))
     }
@@ -235,7 +239,7 @@ impl Handler for RuleHandler {
     async fn delete(&self, cx: &Context<'_>, prior: &RecordedResource) -> Result<()> {
         let rule = self.0.rule(cx, Some(prior))?;
         let id = recorded_id(prior)?;
-        unless_not_found(self.0.revoke(cx, &rule.group, id).await).map(drop)
+        done_when_gone(self.0.revoke(cx, &rule.group, id).await)
     }
 
     async fn read(&self, cx: &Context<'_>, prior: &RecordedResource) -> Result<Option<Observed>> {
@@ -248,8 +252,8 @@ impl Handler for RuleHandler {
             .send()
             .await
             .map_err(|error| sdk_error(&format!("reading security group rule {id}"), error));
-        let Some(rule) = unless_not_found(found)?
-            .and_then(|found| found.security_group_rules().first().cloned())
+        let Some(rule) =
+            unless_gone(found)?.and_then(|found| found.security_group_rules().first().cloned())
         else {
             return Ok(None);
         };
@@ -261,7 +265,7 @@ impl Handler for RuleHandler {
             ("to_port", rule.to_port().filter(|_| ports).map(|port| json!(port))),
             ("cidr_ipv4", rule.cidr_ipv4().map(|cidr| json!(cidr))),
             ("description", rule.description().map(|text| json!(text))),
-            ("tags", observed_tags(rule.tags())),
+            ("tags", observed_tags(tag_pairs(rule.tags()))),
         ]);
         Ok(Some(Observed { inputs, outputs: id_outputs(id) }))
     }
