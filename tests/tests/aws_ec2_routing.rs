@@ -914,7 +914,7 @@ async fn bad_inputs_stop_before_any_call() {
         "interface",
         "`Interface`",
         "com.amazonaws.us-east-1.sqs",
-        "not a JSON object",
+        "`policy`: it is not valid JSON",
     ] {
         assert!(message.contains(expected), "`{expected}` missing from:\n{message}");
     }

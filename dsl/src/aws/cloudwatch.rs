@@ -1,10 +1,11 @@
-//! Amazon CloudWatch alarms and dashboards, and the input checks the monitoring types share.
+//! Amazon CloudWatch alarms and dashboards.
 
 use std::collections::BTreeMap;
 
-use cairn_engine::{Input, InputIssue, ResourceView};
+use cairn_engine::{InputIssue, ResourceView};
 use serde_json::Value;
 
+use crate::checks::{json_object_text, literal_i64, number, one_of, required};
 use crate::resource;
 
 resource! {
@@ -65,7 +66,7 @@ const COMPARISONS: [&str; 4] = [
 const MISSING_DATA: [&str; 4] = ["breaching", "notBreaching", "ignore", "missing"];
 
 fn validate_metric_alarm(view: &ResourceView<'_>) -> Vec<InputIssue> {
-    let mut found = require(
+    let mut found = required(
         view,
         &[
             "alarm_name",
@@ -135,69 +136,7 @@ resource! {
 }
 
 fn validate_dashboard(view: &ResourceView<'_>) -> Vec<InputIssue> {
-    let mut found = require(view, &["dashboard_name", "dashboard_body"]);
+    let mut found = required(view, &["dashboard_name", "dashboard_body"]);
     found.extend(json_object_text(view, "dashboard_body"));
     found
-}
-
-/// An issue for each of `properties` the resource does not set.
-pub(crate) fn require(view: &ResourceView<'_>, properties: &[&str]) -> Vec<InputIssue> {
-    properties
-        .iter()
-        .filter(|property| view.input(property).is_none())
-        .map(|property| {
-            InputIssue::new(*property, "it is not set", format!("set `{property}`: AWS needs it"))
-        })
-        .collect()
-}
-
-/// An issue when the literal string `property` is not one of `allowed`.
-pub(crate) fn one_of(
-    view: &ResourceView<'_>,
-    property: &str,
-    allowed: &[&str],
-) -> Option<InputIssue> {
-    let value = view.literal_str(property)?;
-    (!allowed.contains(&value)).then(|| {
-        InputIssue::new(
-            property,
-            format!("`{value}` is not a value AWS accepts here"),
-            format!("use one of {}", allowed.join(", ")),
-        )
-    })
-}
-
-/// An issue when the literal `property` is not a number.
-pub(crate) fn number(view: &ResourceView<'_>, property: &str) -> Option<InputIssue> {
-    let value = view.input(property).and_then(Input::as_literal)?;
-    (!value.is_number()).then(|| {
-        InputIssue::new(
-            property,
-            format!("`{value}` is not a number"),
-            "give a number, for example json!(1) or json!(0.5)",
-        )
-    })
-}
-
-/// The literal integer `property`, if it is one.
-pub(crate) fn literal_i64(view: &ResourceView<'_>, property: &str) -> Option<i64> {
-    view.input(property).and_then(Input::as_literal).and_then(Value::as_i64)
-}
-
-/// An issue when the literal string `property` is not a JSON object.
-pub(crate) fn json_object_text(view: &ResourceView<'_>, property: &str) -> Option<InputIssue> {
-    let text = view.literal_str(property)?;
-    match serde_json::from_str::<Value>(text) {
-        Ok(Value::Object(_)) => None,
-        Ok(_) => Some(InputIssue::new(
-            property,
-            "the JSON document is not an object",
-            "give a JSON object, for example with `json_document`",
-        )),
-        Err(error) => Some(InputIssue::new(
-            property,
-            format!("it is not valid JSON ({error})"),
-            "give a JSON object, for example with `json_document`",
-        )),
-    }
 }

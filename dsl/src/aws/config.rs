@@ -8,7 +8,7 @@
 use cairn_engine::{Input, InputIssue, ResourceView};
 use serde_json::Value;
 
-use super::cloudwatch::{json_object_text, one_of, require};
+use crate::checks::{json_object_text, one_of, required};
 use crate::resource;
 
 resource! {
@@ -39,7 +39,7 @@ resource! {
 }
 
 fn validate_recorder(view: &ResourceView<'_>) -> Vec<InputIssue> {
-    let mut found = require(view, &["name", "role_arn"]);
+    let mut found = required(view, &["name", "role_arn"]);
     let all_supported = view.input("all_supported").and_then(Input::as_literal);
     if all_supported == Some(&Value::Bool(false)) {
         found.push(InputIssue::new(
@@ -81,7 +81,7 @@ const FREQUENCIES: [&str; 5] =
     ["One_Hour", "Three_Hours", "Six_Hours", "Twelve_Hours", "TwentyFour_Hours"];
 
 fn validate_delivery_channel(view: &ResourceView<'_>) -> Vec<InputIssue> {
-    let mut found = require(view, &["name", "s3_bucket_name"]);
+    let mut found = required(view, &["name", "s3_bucket_name"]);
     found.extend(one_of(view, "snapshot_delivery_frequency", &FREQUENCIES));
     if view.literal_str("s3_key_prefix") == Some("") {
         found.push(InputIssue::new(
@@ -114,7 +114,7 @@ resource! {
 }
 
 fn validate_recorder_status(view: &ResourceView<'_>) -> Vec<InputIssue> {
-    require(view, &["name", "is_enabled"])
+    required(view, &["name", "is_enabled"])
 }
 
 resource! {
@@ -153,7 +153,7 @@ resource! {
 }
 
 fn validate_config_rule(view: &ResourceView<'_>) -> Vec<InputIssue> {
-    let mut found = require(view, &["name", "source_identifier"]);
+    let mut found = required(view, &["name", "source_identifier"]);
     found.extend(json_object_text(view, "input_parameters"));
     found.extend(one_of(view, "maximum_execution_frequency", &FREQUENCIES));
     let set = |property: &str| view.input(property).is_some();

@@ -1,9 +1,8 @@
 //! IAM roles, inline policies and managed policy attachments.
 
-use cairn_engine::{Input, InputIssue, ResourceView};
-use serde_json::Value;
+use cairn_engine::{InputIssue, ResourceView};
 
-use crate::checks::issues;
+use crate::checks::{check_range, issues, json_object_text, required};
 use crate::resource;
 
 resource! {
@@ -37,11 +36,10 @@ resource! {
 }
 
 fn validate_role(view: &ResourceView<'_>) -> Vec<InputIssue> {
-    issues([
-        required(view, "name"),
-        required(view, "assume_role_policy"),
+    let mut found = required(view, &["name", "assume_role_policy"]);
+    found.extend(issues([
         check_name(view, "name", 64),
-        check_policy_document(view, "assume_role_policy"),
+        json_object_text(view, "assume_role_policy"),
         check_range(view, "max_session_duration", 3600..=43200),
         view.literal_str("path")
             .filter(|path| !(path.starts_with('/') && path.ends_with('/')))
@@ -52,7 +50,8 @@ fn validate_role(view: &ResourceView<'_>) -> Vec<InputIssue> {
                     "write `/` or a path such as `/cairn/`",
                 )
             }),
-    ])
+    ]));
+    found
 }
 
 resource! {
@@ -77,13 +76,9 @@ resource! {
 }
 
 fn validate_role_policy(view: &ResourceView<'_>) -> Vec<InputIssue> {
-    issues([
-        required(view, "role"),
-        required(view, "name"),
-        required(view, "policy"),
-        check_name(view, "name", 128),
-        check_policy_document(view, "policy"),
-    ])
+    let mut found = required(view, &["role", "name", "policy"]);
+    found.extend(issues([check_name(view, "name", 128), json_object_text(view, "policy")]));
+    found
 }
 
 resource! {
@@ -115,43 +110,9 @@ fn validate_attachment(view: &ResourceView<'_>) -> Vec<InputIssue> {
                 "give the policy's ARN, for example arn:aws:iam::aws:policy/ReadOnlyAccess",
             )
         });
-    issues([required(view, "role"), required(view, "policy_arn"), not_an_arn])
-}
-
-/// An issue when `property` is not set.
-pub(crate) fn required(view: &ResourceView<'_>, property: &str) -> Option<InputIssue> {
-    view.input(property).is_none().then(|| {
-        InputIssue::new(property, format!("`{property}` is not set"), format!("set `{property}`"))
-    })
-}
-
-/// An issue when the literal JSON document in `property` does not parse or is not an object.
-pub(crate) fn check_policy_document(view: &ResourceView<'_>, property: &str) -> Option<InputIssue> {
-    let text = view.literal_str(property)?;
-    match serde_json::from_str::<Value>(text) {
-        Ok(Value::Object(_)) => None,
-        _ => Some(InputIssue::new(
-            property,
-            format!("`{property}` is not a JSON object"),
-            "build it with cairn_dsl::json_document, or give a JSON object as text",
-        )),
-    }
-}
-
-/// An issue when the literal number in `property` is outside `range`.
-pub(crate) fn check_range(
-    view: &ResourceView<'_>,
-    property: &str,
-    range: std::ops::RangeInclusive<i64>,
-) -> Option<InputIssue> {
-    let number = view.input(property).and_then(Input::as_literal).and_then(Value::as_i64)?;
-    (!range.contains(&number)).then(|| {
-        InputIssue::new(
-            property,
-            format!("`{property}` is {number}"),
-            format!("AWS accepts {} to {}", range.start(), range.end()),
-        )
-    })
+    let mut found = required(view, &["role", "policy_arn"]);
+    found.extend(not_an_arn);
+    found
 }
 
 /// An issue when the literal IAM name in `property` is empty, longer than `longest` or has
@@ -170,28 +131,10 @@ fn check_name(view: &ResourceView<'_>, property: &str, longest: usize) -> Option
 
 #[cfg(test)]
 mod tests {
-    use cairn_engine::{ProviderBinding, ResourceView};
-
     use super::*;
     use crate::aws::kms::{Alias, Key};
     use crate::aws::s3::Bucket;
-    use crate::{Declare, Stack};
-
-    /// The properties the type's validator finds fault with.
-    fn faults<T: Declare>(declaration: T) -> Vec<String> {
-        let stack = Stack::new("checks");
-        let place = stack.provider(ProviderBinding {
-            name: "main".into(),
-            account_id: "000000000000".into(),
-            region: "local-1".into(),
-            settings: Value::Null,
-        });
-        place.add(declaration);
-        let spec = stack.spec();
-        let resource = &spec.resources[0];
-        let issues = (resource.schema.validate)(&ResourceView { resource, stack: &spec });
-        issues.into_iter().map(|issue| issue.property).collect()
-    }
+    use crate::checks::testing::faults;
 
     #[test]
     fn obvious_mistakes_are_refused_before_any_call() {

@@ -2,8 +2,7 @@
 
 use cairn_engine::{InputIssue, ResourceView};
 
-use super::iam::{check_policy_document, check_range, required};
-use crate::checks::issues;
+use crate::checks::{check_range, issues, json_object_text, required};
 use crate::resource;
 
 resource! {
@@ -33,10 +32,7 @@ resource! {
 }
 
 fn validate_key(view: &ResourceView<'_>) -> Vec<InputIssue> {
-    issues([
-        check_policy_document(view, "policy"),
-        check_range(view, "deletion_window_in_days", 7..=30),
-    ])
+    issues([json_object_text(view, "policy"), check_range(view, "deletion_window_in_days", 7..=30)])
 }
 
 resource! {
@@ -71,5 +67,7 @@ fn validate_alias(view: &ResourceView<'_>) -> Vec<InputIssue> {
                 "start it with `alias/` (not `alias/aws/`, which AWS keeps for itself)",
             )
         });
-    issues([required(view, "name"), required(view, "target_key_id"), bad_name])
+    let mut found = required(view, &["name", "target_key_id"]);
+    found.extend(bad_name);
+    found
 }

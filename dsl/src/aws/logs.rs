@@ -3,7 +3,7 @@
 use cairn_engine::{InputIssue, ResourceView};
 use serde_json::Value;
 
-use super::cloudwatch::{literal_i64, number, require};
+use crate::checks::{literal_i64, number, required};
 use crate::resource;
 
 resource! {
@@ -39,7 +39,7 @@ const RETENTION_DAYS: [i64; 22] = [
 ];
 
 fn validate_log_group(view: &ResourceView<'_>) -> Vec<InputIssue> {
-    let mut found = require(view, &["name"]);
+    let mut found = required(view, &["name"]);
     found.extend(check_group_name(view, "name"));
     found.extend(
         literal_i64(view, "retention_in_days").filter(|days| !RETENTION_DAYS.contains(days)).map(
@@ -101,7 +101,7 @@ resource! {
 }
 
 fn validate_metric_filter(view: &ResourceView<'_>) -> Vec<InputIssue> {
-    let mut found = require(
+    let mut found = required(
         view,
         &["log_group_name", "name", "pattern", "metric_name", "metric_namespace", "metric_value"],
     );

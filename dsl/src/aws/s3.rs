@@ -2,8 +2,7 @@
 
 use cairn_engine::{InputIssue, ResourceView};
 
-use super::iam::{check_policy_document, check_range, required};
-use crate::checks::issues;
+use crate::checks::{check_range, issues, json_object_text, required};
 use crate::resource;
 
 resource! {
@@ -44,13 +43,14 @@ resource! {
 }
 
 fn validate_bucket(view: &ResourceView<'_>) -> Vec<InputIssue> {
-    issues([
-        required(view, "bucket"),
+    let mut found = required(view, &["bucket"]);
+    found.extend(issues([
         check_bucket_name(view),
-        check_policy_document(view, "policy"),
+        json_object_text(view, "policy"),
         check_range(view, "lifecycle_expiration_days", 1..=i64::from(i32::MAX)),
         check_range(view, "lifecycle_noncurrent_expiration_days", 1..=i64::from(i32::MAX)),
-    ])
+    ]));
+    found
 }
 
 fn check_bucket_name(view: &ResourceView<'_>) -> Option<InputIssue> {

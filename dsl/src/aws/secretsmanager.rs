@@ -2,8 +2,7 @@
 
 use cairn_engine::{InputIssue, ResourceView};
 
-use super::iam::required;
-use crate::checks::issues;
+use crate::checks::required;
 use crate::resource;
 
 resource! {
@@ -33,5 +32,5 @@ resource! {
 }
 
 fn validate_secret_value(view: &ResourceView<'_>) -> Vec<InputIssue> {
-    issues([required(view, "secret_id")])
+    required(view, &["secret_id"])
 }

@@ -2,7 +2,7 @@
 
 use cairn_engine::{InputIssue, ResourceView};
 
-use super::routing::{check_one_of, missing_inputs};
+use crate::checks::{json_object_text, one_of, required};
 use crate::resource;
 
 resource! {
@@ -38,10 +38,10 @@ resource! {
 const GATEWAY_SERVICES: [&str; 2] = ["s3", "dynamodb"];
 
 fn validate_vpc_endpoint(view: &ResourceView<'_>) -> Vec<InputIssue> {
-    let mut found = missing_inputs(view, &["vpc_id", "service_name"]);
-    found.extend(check_one_of(view, "vpc_endpoint_type", &["Gateway"]));
+    let mut found = required(view, &["vpc_id", "service_name"]);
+    found.extend(one_of(view, "vpc_endpoint_type", &["Gateway"]));
     found.extend(view.literal_str("service_name").and_then(check_service_name));
-    found.extend(view.literal_str("policy").and_then(check_policy));
+    found.extend(json_object_text(view, "policy"));
     found
 }
 
@@ -54,17 +54,6 @@ fn check_service_name(name: &str) -> Option<InputIssue> {
             "service_name",
             format!("`{name}` is not a service with gateway endpoints"),
             "use com.amazonaws.<region>.s3 or com.amazonaws.<region>.dynamodb",
-        )
-    })
-}
-
-fn check_policy(policy: &str) -> Option<InputIssue> {
-    let parsed = serde_json::from_str::<serde_json::Value>(policy);
-    (!parsed.is_ok_and(|document| document.is_object())).then(|| {
-        InputIssue::new(
-            "policy",
-            "the endpoint policy is not a JSON object",
-            "write the policy as a JSON document, for example with json_document(..)",
         )
     })
 }

@@ -2,7 +2,7 @@
 
 use cairn_engine::{InputIssue, ResourceView};
 
-use super::security::{literal_i64, one_of, required};
+use crate::checks::{literal_i64, one_of, required};
 use crate::resource;
 
 resource! {
@@ -72,8 +72,8 @@ fn validate_flow_log(view: &ResourceView<'_>) -> Vec<InputIssue> {
 
 #[cfg(test)]
 mod tests {
-    use super::super::security::testing::faults;
     use super::*;
+    use crate::checks::testing::faults;
 
     fn flow_log(destination_type: &str) -> FlowLog {
         FlowLog::new("flow-log")

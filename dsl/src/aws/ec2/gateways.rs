@@ -2,7 +2,7 @@
 
 use cairn_engine::{InputIssue, ResourceView};
 
-use super::routing::{check_one_of, missing_inputs};
+use crate::checks::{one_of, required};
 use crate::resource;
 
 resource! {
@@ -23,7 +23,7 @@ resource! {
 }
 
 fn validate_internet_gateway(view: &ResourceView<'_>) -> Vec<InputIssue> {
-    missing_inputs(view, &["vpc_id"])
+    required(view, &["vpc_id"])
 }
 
 resource! {
@@ -46,7 +46,7 @@ resource! {
 }
 
 fn validate_eip(view: &ResourceView<'_>) -> Vec<InputIssue> {
-    check_one_of(view, "domain", &["vpc"]).into_iter().collect()
+    one_of(view, "domain", &["vpc"]).into_iter().collect()
 }
 
 resource! {
@@ -77,8 +77,8 @@ resource! {
 const CONNECTIVITY_TYPES: [&str; 2] = ["public", "private"];
 
 fn validate_nat_gateway(view: &ResourceView<'_>) -> Vec<InputIssue> {
-    let mut found = missing_inputs(view, &["subnet_id"]);
-    found.extend(check_one_of(view, "connectivity_type", &CONNECTIVITY_TYPES));
+    let mut found = required(view, &["subnet_id"]);
+    found.extend(one_of(view, "connectivity_type", &CONNECTIVITY_TYPES));
     let private = view.literal_str("connectivity_type") == Some("private");
     let has_address = view.input("allocation_id").is_some();
     if private && has_address {

@@ -8,7 +8,7 @@
 
 use cairn_engine::{InputIssue, ResourceView};
 
-use super::security::{one_of, required};
+use crate::checks::{one_of, required};
 use crate::resource;
 
 resource! {
@@ -132,8 +132,8 @@ fn validate_options(view: &ResourceView<'_>) -> Vec<InputIssue> {
 
 #[cfg(test)]
 mod tests {
-    use super::super::security::testing::faults;
     use super::*;
+    use crate::checks::testing::faults;
     use crate::secret;
 
     #[test]

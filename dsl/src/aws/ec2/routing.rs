@@ -3,7 +3,7 @@
 use cairn_engine::{InputIssue, ResourceView};
 use ipnet::Ipv4Net;
 
-use crate::checks::{check_prefix, issues, literal_cidr};
+use crate::checks::{check_prefix, cidr_issue, issues, literal_cidr, required};
 use crate::resource;
 
 resource! {
@@ -33,7 +33,7 @@ resource! {
 }
 
 fn validate_subnet(view: &ResourceView<'_>) -> Vec<InputIssue> {
-    let mut found = missing_inputs(view, &["vpc_id", "cidr_block"]);
+    let mut found = required(view, &["vpc_id", "cidr_block"]);
     match literal_cidr(view, "cidr_block") {
         Ok(Some(network)) => found.extend(check_subnet_cidr(view, network)),
         Ok(None) => {}
@@ -128,16 +128,16 @@ resource! {
 const ROUTE_TARGETS: [&str; 3] = ["vpc_peering_connection_id", "nat_gateway_id", "gateway_id"];
 
 fn validate_route_table(view: &ResourceView<'_>) -> Vec<InputIssue> {
-    missing_inputs(view, &["vpc_id"])
+    required(view, &["vpc_id"])
 }
 
 fn validate_association(view: &ResourceView<'_>) -> Vec<InputIssue> {
-    missing_inputs(view, &["route_table_id", "subnet_id"])
+    required(view, &["route_table_id", "subnet_id"])
 }
 
 fn validate_route(view: &ResourceView<'_>) -> Vec<InputIssue> {
     let targets = ROUTE_TARGETS.iter().filter(|target| view.input(target).is_some()).count();
-    let mut found = missing_inputs(view, &["route_table_id", "destination_cidr_block"]);
+    let mut found = required(view, &["route_table_id", "destination_cidr_block"]);
     if targets != 1 {
         found.push(InputIssue::new(
             "target",
@@ -145,39 +145,6 @@ fn validate_route(view: &ResourceView<'_>) -> Vec<InputIssue> {
             format!("set exactly one of {}", ROUTE_TARGETS.join(", ")),
         ));
     }
-    if let Err(issue) = literal_cidr(view, "destination_cidr_block") {
-        found.push(issue);
-    }
+    found.extend(cidr_issue(view, "destination_cidr_block"));
     found
-}
-
-/// An issue for each of `properties` the resource leaves unset: AWS would refuse the call.
-pub(super) fn missing_inputs(view: &ResourceView<'_>, properties: &[&str]) -> Vec<InputIssue> {
-    properties
-        .iter()
-        .filter(|property| view.input(property).is_none())
-        .map(|property| {
-            InputIssue::new(
-                *property,
-                format!("`{property}` is not set"),
-                format!("set it: {} needs it", view.resource.schema.type_token),
-            )
-        })
-        .collect()
-}
-
-/// An issue when the literal value of `property` is not one of `allowed`.
-pub(super) fn check_one_of(
-    view: &ResourceView<'_>,
-    property: &str,
-    allowed: &[&str],
-) -> Option<InputIssue> {
-    let value = view.literal_str(property)?;
-    (!allowed.contains(&value)).then(|| {
-        InputIssue::new(
-            property,
-            format!("`{value}` is not a value AWS accepts here"),
-            format!("use one of: {}", allowed.join(", ")),
-        )
-    })
 }

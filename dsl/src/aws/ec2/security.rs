@@ -1,9 +1,8 @@
 //! Security groups and their rules, network ACLs, their entries and subnet associations.
 
 use cairn_engine::{InputIssue, ResourceView};
-use serde_json::Value;
 
-use crate::checks::literal_cidr;
+use crate::checks::{check_range, cidr_issue, literal_i64, one_of, required};
 use crate::resource;
 
 resource! {
@@ -219,58 +218,11 @@ fn validate_association(view: &ResourceView<'_>) -> Vec<InputIssue> {
     required(view, &["subnet_id", "network_acl_id"])
 }
 
-/// An issue for each of `properties` the resource leaves unset.
-pub(crate) fn required(view: &ResourceView<'_>, properties: &[&str]) -> Vec<InputIssue> {
-    properties
-        .iter()
-        .filter(|property| view.input(property).is_none())
-        .map(|property| {
-            InputIssue::new(
-                *property,
-                format!("`{property}` is not set"),
-                format!("set `{property}`: AWS requires it"),
-            )
-        })
-        .collect()
-}
-
-/// An issue when the literal value of `property` is none of `allowed`.
-pub(crate) fn one_of(
-    view: &ResourceView<'_>,
-    property: &str,
-    allowed: &[&str],
-) -> Option<InputIssue> {
-    let value = view.literal_str(property)?;
-    (!allowed.contains(&value)).then(|| {
-        InputIssue::new(
-            property,
-            format!("`{value}` is not accepted here"),
-            format!("use one of {}", allowed.join(", ")),
-        )
-    })
-}
-
-/// The literal integer value of `property`, if it is one.
-pub(crate) fn literal_i64(view: &ResourceView<'_>, property: &str) -> Option<i64> {
-    view.input(property).and_then(|input| input.as_literal()).and_then(Value::as_i64)
-}
-
-fn cidr_issue(view: &ResourceView<'_>, property: &str) -> Option<InputIssue> {
-    literal_cidr(view, property).err()
-}
-
 /// Checks `from_port` and `to_port` of a protocol that has ports.
 fn port_range_issues(view: &ResourceView<'_>) -> Vec<InputIssue> {
     let mut found = required(view, &["from_port", "to_port"]);
-    for property in ["from_port", "to_port"] {
-        if let Some(port) = literal_i64(view, property).filter(|port| !(0..=65535).contains(port)) {
-            found.push(InputIssue::new(
-                property,
-                format!("port {port} is out of range"),
-                "use a port from 0 to 65535",
-            ));
-        }
-    }
+    found.extend(check_range(view, "from_port", 0..=65535));
+    found.extend(check_range(view, "to_port", 0..=65535));
     if let (Some(from), Some(to)) = (literal_i64(view, "from_port"), literal_i64(view, "to_port"))
         && from > to
     {
@@ -298,33 +250,10 @@ fn no_ports(view: &ResourceView<'_>, protocol: &str) -> Vec<InputIssue> {
         .collect()
 }
 
-/// What the validators of this file and its siblings say about a declaration.
-#[cfg(test)]
-pub(crate) mod testing {
-    use cairn_engine::{ProviderBinding, ResourceView};
-
-    use crate::{Declare, Stack};
-
-    /// The properties `declaration`'s validator finds fault with, in order.
-    pub(crate) fn faults<T: Declare>(declaration: T) -> Vec<String> {
-        let stack = Stack::new("checks");
-        let place = stack.provider(ProviderBinding {
-            name: "main".into(),
-            account_id: "000000000000".into(),
-            region: "local".into(),
-            settings: serde_json::Value::Null,
-        });
-        place.add(declaration);
-        let spec = stack.spec();
-        let view = ResourceView { resource: &spec.resources[0], stack: &spec };
-        (T::schema().validate)(&view).into_iter().map(|issue| issue.property).collect()
-    }
-}
-
 #[cfg(test)]
 mod tests {
-    use super::testing::faults;
     use super::*;
+    use crate::checks::testing::faults;
 
     fn rule(protocol: &str) -> SecurityGroupIngressRule {
         SecurityGroupIngressRule::new("rule")
