@@ -685,3 +685,27 @@ fn a_corrupt_state_record() {
 fn strings_pairs(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
     pairs.iter().map(|(key, value)| ((*key).to_owned(), (*value).to_owned())).collect()
 }
+
+#[test]
+fn overlapping_subnets_of_one_vpc() {
+    Case::config(
+        |text| {
+            text.replace("\"10.0.0.0/19\", \"10.0.32.0/19\"", "\"10.0.0.0/19\", \"10.0.16.0/20\"")
+        },
+        &[
+            "resource `trading-private-2` (aws:ec2/Subnet) property `cidr_block`",
+            "`10.0.16.0/20` overlaps `10.0.0.0/19` of subnet `trading-private-1`",
+            "fix: give each subnet of a VPC its own block",
+        ],
+    )
+    .check();
+}
+
+#[test]
+fn a_nacl_rule_number_used_twice_in_one_direction() {
+    Case::program(
+        |spec| set(spec, "trading-private-nacl-in-120", "rule_number", json!(100)),
+        &["resource `trading-private-nacl-in-120` (aws:ec2/NetworkAclEntry) property `rule_number`", "ingress rule number 100 is already used by `trading-private-nacl-in-100`"],
+    )
+    .check();
+}

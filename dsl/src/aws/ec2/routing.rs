@@ -3,7 +3,7 @@
 use cairn_engine::{InputIssue, ResourceView};
 use ipnet::Ipv4Net;
 
-use crate::checks::{check_prefix, cidr_issue, issues, literal_cidr, required};
+use crate::checks::{check_prefix, cidr_issue, earlier_siblings, issues, literal_cidr, required};
 use crate::resource;
 
 resource! {
@@ -56,7 +56,21 @@ fn check_subnet_cidr(view: &ResourceView<'_>, network: Ipv4Net) -> Vec<InputIssu
             format!("choose a block inside {vpc}"),
         )
     });
-    issues([check_prefix("cidr_block", network), outside])
+    let overlapping = earlier_siblings(view, "vpc_id").find_map(|sibling| {
+        let other: Ipv4Net = sibling.inputs.get("cidr_block")?.as_literal_str()?.parse().ok()?;
+        let overlap = other.contains(&network.network()) || network.contains(&other.network());
+        overlap.then(|| {
+            InputIssue::new(
+                "cidr_block",
+                format!(
+                    "`{network}` overlaps `{other}` of subnet `{}` in the same VPC",
+                    sibling.name
+                ),
+                "give each subnet of a VPC its own block",
+            )
+        })
+    });
+    issues([check_prefix("cidr_block", network), outside, overlapping])
 }
 
 resource! {

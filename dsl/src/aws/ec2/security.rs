@@ -1,8 +1,9 @@
 //! Security groups and their rules, network ACLs, their entries and subnet associations.
 
-use cairn_engine::{InputIssue, ResourceView};
+use cairn_engine::{Input, InputIssue, ResourceView};
+use serde_json::Value;
 
-use crate::checks::{check_range, cidr_issue, literal_i64, one_of, required};
+use crate::checks::{check_range, cidr_issue, earlier_siblings, literal_i64, one_of, required};
 use crate::resource;
 
 resource! {
@@ -170,6 +171,27 @@ resource! {
 /// The protocols a network ACL entry accepts, by name or number.
 const ENTRY_PROTOCOLS: [&str; 6] = ["tcp", "udp", "all", "6", "17", "-1"];
 
+/// An entry whose rule number an earlier entry of the same ACL and direction already uses.
+fn repeated_rule_number(view: &ResourceView<'_>) -> Option<InputIssue> {
+    let number = literal_i64(view, "rule_number")?;
+    let egress = view.input("egress").and_then(Input::as_literal).and_then(Value::as_bool);
+    let earlier = earlier_siblings(view, "network_acl_id").find(|other| {
+        other.inputs.get("rule_number").and_then(Input::as_literal).and_then(Value::as_i64)
+            == Some(number)
+            && other.inputs.get("egress").and_then(Input::as_literal).and_then(Value::as_bool)
+                == egress
+    })?;
+    let direction = if egress == Some(true) { "egress" } else { "ingress" };
+    Some(InputIssue::new(
+        "rule_number",
+        format!(
+            "{direction} rule number {number} is already used by `{}` in the same ACL",
+            earlier.name
+        ),
+        "give every entry of one direction its own rule number",
+    ))
+}
+
 fn validate_network_acl_entry(view: &ResourceView<'_>) -> Vec<InputIssue> {
     let mut found = required(
         view,
@@ -182,6 +204,7 @@ fn validate_network_acl_entry(view: &ResourceView<'_>) -> Vec<InputIssue> {
             "use 1 to 32766 (32767 is the implicit deny-all entry)",
         ));
     }
+    found.extend(repeated_rule_number(view));
     found.extend(one_of(view, "protocol", &ENTRY_PROTOCOLS));
     found.extend(one_of(view, "rule_action", &["allow", "deny"]));
     found.extend(cidr_issue(view, "cidr_block"));
