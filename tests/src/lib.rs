@@ -6,17 +6,22 @@
 //! virtualenv (installed by `scripts/setup`) and stops it when the process exits. A test that
 //! needs the emulator fails, never skips, when it is missing.
 
+use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader};
 use std::net::TcpListener;
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
-use std::sync::OnceLock;
 use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
-use cairn_aws::{AwsProvider, ProviderOptions, StaticCredentials};
-use cairn_engine::ProviderBinding;
-use serde_json::json;
+use cairn_aws::{AwsProvider, Clients, ProviderOptions, StaticCredentials};
+use cairn_dsl::{Binding, Stack, tags};
+use cairn_engine::{
+    Action, Observed, Outputs, Plan, Provider, ProviderBinding, RecordedResource, ResourceRequest,
+    Urn,
+};
+use serde_json::{Value, json};
 
 /// The emulator's dummy credentials (moto accepts any).
 pub const DUMMY_KEY: &str = "testing";
@@ -121,6 +126,77 @@ pub fn provider() -> AwsProvider {
     })
 }
 
+/// A stack called `name` with the mandatory tags (`CostCenter`, `Environment`) as defaults,
+/// and its one binding, `main`, in `account` and `region`.
+pub fn tagged_stack(name: &str, account: &str, region: &str) -> (Stack, Binding) {
+    let stack = Stack::new(name);
+    stack.set_default_tags(tags([("CostCenter", "cc-1"), ("Environment", "test")]));
+    let main = stack.provider(binding("main", account, region));
+    (stack, main)
+}
+
+/// What `plan` does to the resource called `name` (`NoOp` when it has no step for it).
+pub fn action_of(plan: &Plan, name: &str) -> Action {
+    plan.steps.iter().find(|step| step.name == name).map(|step| step.action).unwrap_or(Action::NoOp)
+}
+
+/// A request for a resource of `type_token` called `name` in stack `stack`, as the engine
+/// would send it.
+pub fn request(
+    stack: &str,
+    place: &ProviderBinding,
+    type_token: &str,
+    name: &str,
+    inputs: Value,
+) -> ResourceRequest {
+    ResourceRequest {
+        urn: Urn::new(stack, &place.name, type_token, name),
+        name: name.to_owned(),
+        type_token: type_token.to_owned(),
+        binding: place.clone(),
+        inputs,
+    }
+}
+
+/// `request` as another resource of stack `stack`, called `name`, would send it: the same
+/// type and inputs under another URN (one the resource `request` made is not owned by).
+pub fn as_another(stack: &str, request: &ResourceRequest, name: &str) -> ResourceRequest {
+    self::request(stack, &request.binding, &request.type_token, name, request.inputs.clone())
+}
+
+/// What the state would record of `request` once created with `outputs`.
+pub fn recorded(request: &ResourceRequest, outputs: Outputs) -> RecordedResource {
+    RecordedResource { inputs: request.inputs.clone(), outputs: Value::Object(outputs) }
+}
+
+/// Plans `stack` against an empty state, checks that the plan stops on the stack's
+/// declarations with a message naming each of `expected`, and returns that message.
+pub fn assert_refused(stack: &Stack, expected: &[&str]) -> String {
+    let text = match cairn_engine::plan(&stack.spec(), &cairn_engine::Snapshot::default()) {
+        Err(cairn_engine::PlanError::Declarations(errors)) => errors.to_string(),
+        other => panic!("the plan must stop on bad input, got {other:?}"),
+    };
+    for expected in expected {
+        assert!(text.contains(expected), "missing `{expected}` in:\n{text}");
+    }
+    text
+}
+
+/// Tags as the raw SDK lists them, key to value (a missing key or value is empty): give the
+/// pairs as `(tag.key(), tag.value())`, whether the SDK's fields are optional or not.
+pub fn tag_map<'a, K, V>(pairs: impl IntoIterator<Item = (K, V)>) -> BTreeMap<String, String>
+where
+    K: Into<Option<&'a str>>,
+    V: Into<Option<&'a str>>,
+{
+    pairs
+        .into_iter()
+        .map(|(key, value)| {
+            (key.into().unwrap_or_default().to_owned(), value.into().unwrap_or_default().to_owned())
+        })
+        .collect()
+}
+
 /// A stack applied through the real engine and the real provider into a temporary state.
 pub struct Harness {
     /// The state, in a temporary directory.
@@ -136,6 +212,14 @@ impl Harness {
         let dir = tempfile::tempdir().expect("a temporary directory");
         let store = cairn_state::Store::open(&dir.path().join("state")).expect("a new state");
         Harness { store, provider: std::sync::Arc::new(provider()), _dir: dir }
+    }
+
+    /// A harness with an empty state, a fresh account (see [`fresh_account`]) and that
+    /// account's binding `main` in `region`: what most tests start from.
+    pub fn with_fresh_account(region: &str) -> (Self, String, ProviderBinding) {
+        let account = fresh_account();
+        let place = binding("main", &account, region);
+        (Harness::new(), account, place)
     }
 
     /// Plans `stack` against the state and applies it; panics with the failures if any.
@@ -188,19 +272,75 @@ impl Harness {
         binding: &ProviderBinding,
         record: &cairn_state::ResourceRecord,
     ) -> Option<cairn_engine::Observed> {
-        use cairn_engine::Provider;
-        let request = cairn_engine::ResourceRequest {
+        let request = ResourceRequest {
             urn: record.urn.clone().into(),
             name: name.to_owned(),
             type_token: record.type_token.clone(),
             binding: binding.clone(),
             inputs: cairn_engine::value::reveal(&record.inputs),
         };
-        let prior = cairn_engine::RecordedResource {
-            inputs: request.inputs.clone(),
-            outputs: record.outputs.clone(),
-        };
+        let prior =
+            RecordedResource { inputs: request.inputs.clone(), outputs: record.outputs.clone() };
         self.provider.read(&request, &prior).await.expect("read succeeds")
+    }
+
+    /// `name` read back through the provider from its current record; panics when it is not
+    /// recorded or AWS says it is gone.
+    pub async fn observe(&self, name: &str, binding: &ProviderBinding) -> Observed {
+        let record = self.record(name).unwrap_or_else(|| panic!("`{name}` is not recorded"));
+        let observed = self.read_back(name, binding, &record).await;
+        observed.unwrap_or_else(|| panic!("`{name}` is gone from AWS"))
+    }
+
+    /// `name` read back (as [`Harness::observe`]), checking that every input the state
+    /// records (what the program asked for), but those in `unreadable`, is what AWS reports.
+    pub async fn observe_as_recorded(
+        &self,
+        name: &str,
+        binding: &ProviderBinding,
+        unreadable: &[&str],
+    ) -> Observed {
+        let observed = self.observe(name, binding).await;
+        let record = self.record(name).unwrap_or_else(|| panic!("`{name}` is not recorded"));
+        let asked = record.inputs.as_object().expect("recorded inputs are an object");
+        for (property, value) in
+            asked.iter().filter(|(property, _)| !unreadable.contains(&property.as_str()))
+        {
+            assert_eq!(
+                observed.inputs.get(property),
+                Some(value),
+                "`{name}` property `{property}`"
+            );
+        }
+        observed
+    }
+
+    /// Whether the resource `record` describes is gone from AWS, read through the provider.
+    pub async fn is_gone(
+        &self,
+        binding: &ProviderBinding,
+        record: &cairn_state::ResourceRecord,
+    ) -> bool {
+        self.read_back(&record.name, binding, record).await.is_none()
+    }
+
+    /// The provider's clients of `binding`, to look at AWS with the raw SDK.
+    pub async fn clients(&self, binding: &ProviderBinding) -> Arc<Clients> {
+        self.provider.clients(binding).await.expect("clients for the binding")
+    }
+
+    /// Creates `request` through the provider as an interrupted apply would (the state never
+    /// hears of it), checks that `find_owned` finds it, and returns its outputs.
+    pub async fn create_and_find(&self, request: &ResourceRequest) -> Outputs {
+        let created = self.provider.create(request).await.expect("created");
+        let found = self.provider.find_owned(request).await.expect("looked up");
+        assert_eq!(
+            found.as_ref().and_then(|found| found.get("id")),
+            created.get("id"),
+            "{} is found by find_owned",
+            request.name
+        );
+        created
     }
 }
 

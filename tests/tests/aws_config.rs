@@ -11,49 +11,12 @@ use std::collections::BTreeMap;
 
 use cairn_dsl::aws::config::{ConfigRule, ConfigurationRecorder, DeliveryChannel, RecorderStatus};
 use cairn_dsl::{Declare, Resource, Stack, json_document, tags};
-use cairn_engine::{Action, Observed, Plan, Provider, ProviderBinding, ResourceRequest, Urn};
-use cairn_tests::{Harness, binding, fresh_account};
-use serde_json::{Value, json};
+use cairn_engine::{Action, Observed, Provider, ProviderBinding};
+use cairn_tests::{Harness, action_of, assert_refused, request, tag_map, tagged_stack};
+use serde_json::json;
 
 const REGION: &str = "us-east-1";
 const STACK: &str = "config-test";
-
-fn action_of(plan: &Plan, name: &str) -> Action {
-    plan.steps.iter().find(|step| step.name == name).map(|step| step.action).unwrap_or(Action::NoOp)
-}
-
-/// A stack with the mandatory tags as defaults and one binding in `account`.
-fn new_stack(account: &str) -> (Stack, cairn_dsl::Binding) {
-    let stack = Stack::new(STACK);
-    stack.set_default_tags(tags([("CostCenter", "cc-1"), ("Environment", "test")]));
-    let main = stack.provider(binding("main", account, REGION));
-    (stack, main)
-}
-
-/// Reads `name` back and checks that every input the state records (what the program
-/// asked for) is what AWS reports.
-async fn read_back_as_recorded(harness: &Harness, name: &str, place: &ProviderBinding) -> Observed {
-    read_back_except(harness, name, place, &[]).await
-}
-
-/// Reads `name` back and checks that every input the state records, but those in
-/// `unreadable`, is what AWS reports.
-async fn read_back_except(
-    harness: &Harness,
-    name: &str,
-    place: &ProviderBinding,
-    unreadable: &[&str],
-) -> Observed {
-    let record = harness.record(name).unwrap_or_else(|| panic!("`{name}` is recorded"));
-    let observed = harness.read_back(name, place, &record).await.expect("it exists");
-    let asked = record.inputs.as_object().expect("recorded inputs are an object");
-    for (property, value) in
-        asked.iter().filter(|(property, _)| !unreadable.contains(&property.as_str()))
-    {
-        assert_eq!(observed.inputs.get(property), Some(value), "`{name}` property `{property}`");
-    }
-    observed
-}
 
 /// moto gap: put_config_rule accepts a scope by tag (TagKey/TagValue) but
 /// describe_config_rules answers it with an empty `Scope`; on AWS it returns both. The tag
@@ -62,12 +25,12 @@ const TAG_SCOPE: [&str; 2] = ["scope_tag_key", "scope_tag_value"];
 
 /// Reads a rule back: everything recorded, but the tag scope moto cannot show.
 async fn read_back_rule(harness: &Harness, name: &str, place: &ProviderBinding) -> Observed {
-    read_back_except(harness, name, place, &TAG_SCOPE).await
+    harness.observe_as_recorded(name, place, &TAG_SCOPE).await
 }
 
 /// A bucket for the delivery channel, made with the raw client.
 async fn bucket(harness: &Harness, place: &ProviderBinding, name: &str) {
-    let clients = harness.provider.clients(place).await.expect("clients");
+    let clients = harness.clients(place).await;
     clients.s3.create_bucket().bucket(name).send().await.expect("a bucket");
 }
 
@@ -82,7 +45,7 @@ struct RecordingVersion {
 }
 
 fn recording_stack(account: &str, version: &RecordingVersion) -> Stack {
-    let (stack, main) = new_stack(account);
+    let (stack, main) = tagged_stack(STACK, account, REGION);
     let recorder = main.add(
         ConfigurationRecorder::new("recorder")
             .name(version.recorder)
@@ -109,7 +72,7 @@ fn recording_stack(account: &str, version: &RecordingVersion) -> Stack {
 
 /// Whether the recorder `name` records, as the raw API says.
 async fn raw_recording(harness: &Harness, place: &ProviderBinding, name: &str) -> bool {
-    let clients = harness.provider.clients(place).await.expect("clients");
+    let clients = harness.clients(place).await;
     let found = clients
         .config
         .describe_configuration_recorder_status()
@@ -122,9 +85,7 @@ async fn raw_recording(harness: &Harness, place: &ProviderBinding, name: &str) -
 
 #[tokio::test]
 async fn recorder_channel_and_status_lifecycle() {
-    let harness = Harness::new();
-    let account = fresh_account();
-    let place = binding("main", &account, REGION);
+    let (harness, account, place) = Harness::with_fresh_account(REGION);
     // moto gap: put_delivery_channel checks neither that the bucket exists nor its policy;
     // on AWS it fails with NoSuchBucketException / InsufficientDeliveryPolicyException.
     bucket(&harness, &place, &format!("config-{account}-test")).await;
@@ -141,7 +102,7 @@ async fn recorder_channel_and_status_lifecycle() {
     let plan = harness.apply(&recording_stack(&account, &first)).await;
     for name in ["recorder", "channel", "recording"] {
         assert_eq!(action_of(&plan, name), Action::Create, "{name}");
-        read_back_as_recorded(&harness, name, &place).await;
+        harness.observe_as_recorded(name, &place, &[]).await;
     }
     assert_eq!(harness.output("recorder", "id"), "recorder-test");
     assert_eq!(harness.output("channel", "id"), "channel-test");
@@ -159,7 +120,7 @@ async fn recorder_channel_and_status_lifecycle() {
     let plan = harness.apply(&recording_stack(&account, &second)).await;
     for name in ["recorder", "channel", "recording"] {
         assert_eq!(action_of(&plan, name), Action::Update, "{name}");
-        read_back_as_recorded(&harness, name, &place).await;
+        harness.observe_as_recorded(name, &place, &[]).await;
     }
     assert_eq!(harness.output("recorder", "id"), "recorder-test");
     assert_eq!(harness.output("channel", "id"), "channel-test");
@@ -175,9 +136,9 @@ async fn recorder_channel_and_status_lifecycle() {
     assert_eq!(action_of(&plan, "channel"), Action::NoOp);
     assert_eq!(harness.output("recorder", "id"), "recorder-2-test");
     assert_eq!(harness.output("recording", "id"), "recorder-2-test");
-    assert!(harness.read_back("recorder", &place, &old_recorder).await.is_none(), "old one gone");
+    assert!(harness.is_gone(&place, &old_recorder).await, "old one gone");
     for name in ["recorder", "recording"] {
-        read_back_as_recorded(&harness, name, &place).await;
+        harness.observe_as_recorded(name, &place, &[]).await;
     }
     assert!(raw_recording(&harness, &place, "recorder-2-test").await, "the new one records");
 
@@ -190,8 +151,8 @@ async fn recorder_channel_and_status_lifecycle() {
     let plan = harness.apply(&recording_stack(&account, &fifth)).await;
     assert_eq!(action_of(&plan, "channel"), Action::Replace);
     assert_eq!(harness.output("channel", "id"), "channel-2-test");
-    assert!(harness.read_back("channel", &place, &old_channel).await.is_none(), "old one gone");
-    read_back_as_recorded(&harness, "channel", &place).await;
+    assert!(harness.is_gone(&place, &old_channel).await, "old one gone");
+    harness.observe_as_recorded("channel", &place, &[]).await;
 
     let records: Vec<_> = ["recorder", "channel", "recording"]
         .into_iter()
@@ -200,9 +161,9 @@ async fn recorder_channel_and_status_lifecycle() {
     harness.destroy(STACK).await;
     for (name, record) in records {
         assert!(harness.record(name).is_none());
-        assert!(harness.read_back(name, &place, &record).await.is_none(), "{name} deleted");
+        assert!(harness.is_gone(&place, &record).await, "{name} deleted");
     }
-    let clients = harness.provider.clients(&place).await.expect("clients");
+    let clients = harness.clients(&place).await;
     let recorders = clients.config.describe_configuration_recorders().send().await.expect("list");
     assert!(recorders.configuration_recorders().is_empty(), "no recorder left");
     let channels = clients.config.describe_delivery_channels().send().await.expect("list");
@@ -217,7 +178,7 @@ struct RulesVersion {
 }
 
 fn rules_stack(account: &str, version: &RulesVersion) -> Stack {
-    let (stack, main) = new_stack(account);
+    let (stack, main) = tagged_stack(STACK, account, REGION);
     // moto gap: put_config_rule does not need a recorder; on AWS a rule needs one in the
     // account (NoAvailableConfigurationRecorderException otherwise), so the stack has one.
     let recorder: Resource<ConfigurationRecorder> = main.add(
@@ -270,25 +231,16 @@ async fn raw_rule_tags(
     place: &ProviderBinding,
     arn: &str,
 ) -> BTreeMap<String, String> {
-    let clients = harness.provider.clients(place).await.expect("clients");
+    let clients = harness.clients(place).await;
     let found = clients.config.list_tags_for_resource().resource_arn(arn).send().await;
-    found
-        .expect("rule tags")
-        .tags()
-        .iter()
-        .map(|tag| {
-            (tag.key().unwrap_or_default().to_owned(), tag.value().unwrap_or_default().to_owned())
-        })
-        .collect()
+    tag_map(found.expect("rule tags").tags().iter().map(|tag| (tag.key(), tag.value())))
 }
 
 const RULES: [&str; 4] = ["peering-dns", "flow-logs", "open-ports", "required-tags"];
 
 #[tokio::test]
 async fn config_rules_lifecycle() {
-    let harness = Harness::new();
-    let account = fresh_account();
-    let place = binding("main", &account, REGION);
+    let (harness, account, place) = Harness::with_fresh_account(REGION);
     let first = RulesVersion {
         tags_rule: "required-tags-test",
         second_tag: "Environment",
@@ -341,7 +293,7 @@ async fn config_rules_lifecycle() {
     assert_eq!(action_of(&plan, "required-tags"), Action::Replace);
     assert_eq!(harness.output("required-tags", "id"), "required-tags-2-test");
     assert_ne!(harness.output("required-tags", "arn"), arn);
-    assert!(harness.read_back("required-tags", &place, &old_record).await.is_none(), "old gone");
+    assert!(harness.is_gone(&place, &old_record).await, "old gone");
     read_back_rule(&harness, "required-tags", &place).await;
 
     let records: Vec<_> =
@@ -349,44 +301,34 @@ async fn config_rules_lifecycle() {
     harness.destroy(STACK).await;
     for (name, record) in records {
         assert!(harness.record(name).is_none());
-        assert!(harness.read_back(name, &place, &record).await.is_none(), "{name} deleted");
+        assert!(harness.is_gone(&place, &record).await, "{name} deleted");
     }
-    let clients = harness.provider.clients(&place).await.expect("clients");
+    let clients = harness.clients(&place).await;
     let rules = clients.config.describe_config_rules().send().await.expect("rules");
     assert!(rules.config_rules().is_empty(), "no rule left");
 }
 
-fn rule_request(place: &ProviderBinding, name: &str, inputs: Value) -> ResourceRequest {
-    ResourceRequest {
-        urn: Urn::new(STACK, &place.name, "aws:config/ConfigRule", name),
-        name: name.to_owned(),
-        type_token: "aws:config/ConfigRule".to_owned(),
-        binding: place.clone(),
-        inputs,
-    }
-}
+const RULE: &str = "aws:config/ConfigRule";
 
 #[tokio::test]
 async fn config_rules_are_found_by_ownership_tag_and_report_aws_errors() {
-    let harness = Harness::new();
-    let account = fresh_account();
-    let place = binding("main", &account, REGION);
+    let (harness, _, place) = Harness::with_fresh_account(REGION);
     let inputs = json!({
         "name": "orphan-rule-test",
         "source_identifier": "VPC_FLOW_LOGS_ENABLED",
         "tags": {"CostCenter": "cc-1"},
     });
-    let created = rule_request(&place, "orphan-rule", inputs.clone());
-    let outputs = harness.provider.create(&created).await.expect("create");
-    let found = harness.provider.find_owned(&created).await.expect("find_owned");
-    assert_eq!(found.as_ref().and_then(|found| found.get("id")), outputs.get("id"));
-    let stranger = rule_request(&place, "someone-else", inputs);
+    let created = request(STACK, &place, RULE, "orphan-rule", inputs.clone());
+    harness.create_and_find(&created).await;
+    let stranger = request(STACK, &place, RULE, "someone-else", inputs);
     assert_eq!(harness.provider.find_owned(&stranger).await.expect("find_owned"), None);
 
     // AWS (and moto) check a managed rule's parameters: the error names the resource and
     // carries AWS's code and message.
-    let missing_key = rule_request(
+    let missing_key = request(
+        STACK,
         &place,
+        RULE,
         "bad-rule",
         json!({
             "name": "bad-rule-test",
@@ -402,7 +344,7 @@ async fn config_rules_are_found_by_ownership_tag_and_report_aws_errors() {
 
 #[test]
 fn bad_config_inputs_stop_the_plan() {
-    let (stack, main) = new_stack("000000000000");
+    let (stack, main) = tagged_stack(STACK, "000000000000", REGION);
     main.add(ConfigurationRecorder::new("recorder").name("recorder-test").all_supported(false));
     main.add(
         DeliveryChannel::new("channel")
@@ -423,23 +365,19 @@ fn bad_config_inputs_stop_the_plan() {
     );
     main.add(ConfigRule::new("rule-2").name("rule-2-test").scope_tag_value("test"));
 
-    let errors = match cairn_engine::plan(&stack.spec(), &cairn_engine::Snapshot::default()) {
-        Err(cairn_engine::PlanError::Declarations(errors)) => errors,
-        other => panic!("the plan must stop on bad input, got {other:?}"),
-    };
-    let text = errors.to_string();
-    for expected in [
-        "`recorder` (aws:config/ConfigurationRecorder) property `role_arn`: it is not set",
-        "property `all_supported`: false would record no resource type",
-        "property `s3_key_prefix`: the prefix is empty",
-        "property `snapshot_delivery_frequency`: `Hourly` is not a value AWS accepts here",
-        "`status` (aws:config/RecorderStatus) property `is_enabled`: it is not set",
-        "`rule` (aws:config/ConfigRule) property `input_parameters`: it is not valid JSON",
-        "property `scope_tag_key`: the scope sets both resource types and a tag",
-        "property `maximum_execution_frequency`: `Daily` is not a value AWS accepts here",
-        "`rule-2` (aws:config/ConfigRule) property `source_identifier`: it is not set",
-        "property `scope_tag_value`: a tag value without a tag key",
-    ] {
-        assert!(text.contains(expected), "missing `{expected}` in:\n{text}");
-    }
+    assert_refused(
+        &stack,
+        &[
+            "`recorder` (aws:config/ConfigurationRecorder) property `role_arn`: it is not set",
+            "property `all_supported`: false would record no resource type",
+            "property `s3_key_prefix`: the prefix is empty",
+            "property `snapshot_delivery_frequency`: `Hourly` is not a value AWS accepts here",
+            "`status` (aws:config/RecorderStatus) property `is_enabled`: it is not set",
+            "`rule` (aws:config/ConfigRule) property `input_parameters`: it is not valid JSON",
+            "property `scope_tag_key`: the scope sets both resource types and a tag",
+            "property `maximum_execution_frequency`: `Daily` is not a value AWS accepts here",
+            "`rule-2` (aws:config/ConfigRule) property `source_identifier`: it is not set",
+            "property `scope_tag_value`: a tag value without a tag key",
+        ],
+    );
 }

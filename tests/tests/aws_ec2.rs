@@ -3,15 +3,11 @@
 
 use cairn_dsl::aws::ec2::Vpc;
 use cairn_dsl::{Declare, Stack, tags};
-use cairn_engine::{Action, Plan};
-use cairn_tests::{Harness, binding, fresh_account};
+use cairn_engine::Action;
+use cairn_tests::{Harness, action_of, binding};
 use serde_json::json;
 
 const REGION: &str = "us-east-1";
-
-fn action_of(plan: &Plan, name: &str) -> Action {
-    plan.steps.iter().find(|step| step.name == name).map(|step| step.action).unwrap_or(Action::NoOp)
-}
 
 fn vpc_stack(account: &str, cidr: &str, hostnames: bool, owner: &str) -> Stack {
     let stack = Stack::new("ec2-test");
@@ -28,16 +24,13 @@ fn vpc_stack(account: &str, cidr: &str, hostnames: bool, owner: &str) -> Stack {
 
 #[tokio::test]
 async fn vpc_lifecycle() {
-    let harness = Harness::new();
-    let account = fresh_account();
-    let place = binding("main", &account, REGION);
+    let (harness, account, place) = Harness::with_fresh_account(REGION);
 
     let plan = harness.apply(&vpc_stack(&account, "10.20.0.0/16", false, "a")).await;
     assert_eq!(action_of(&plan, "vpc"), Action::Create);
-    let record = harness.record("vpc").expect("recorded");
     let first_id = harness.output("vpc", "id");
     assert!(first_id.starts_with("vpc-"), "{first_id}");
-    let observed = harness.read_back("vpc", &place, &record).await.expect("exists");
+    let observed = harness.observe("vpc", &place).await;
     assert_eq!(observed.inputs.get("cidr_block"), Some(&json!("10.20.0.0/16")));
     assert_eq!(observed.inputs.get("enable_dns_support"), Some(&json!(true)));
     assert_eq!(observed.inputs.get("enable_dns_hostnames"), Some(&json!(false)));
@@ -48,7 +41,7 @@ async fn vpc_lifecycle() {
     assert_eq!(action_of(&plan, "vpc"), Action::Update);
     assert_eq!(harness.output("vpc", "id"), first_id, "an update keeps the VPC");
     let record = harness.record("vpc").expect("recorded");
-    let observed = harness.read_back("vpc", &place, &record).await.expect("exists");
+    let observed = harness.observe("vpc", &place).await;
     assert_eq!(observed.inputs.get("enable_dns_hostnames"), Some(&json!(true)));
     assert_eq!(observed.inputs.get("tags"), Some(&json!({"CostCenter": "cc-1", "Owner": "b"})));
 
@@ -57,10 +50,10 @@ async fn vpc_lifecycle() {
     assert_eq!(action_of(&plan, "vpc"), Action::Replace);
     let second_id = harness.output("vpc", "id");
     assert_ne!(second_id, first_id, "a new CIDR makes a new VPC");
-    assert!(harness.read_back("vpc", &place, &old_record).await.is_none(), "the old VPC is gone");
+    assert!(harness.is_gone(&place, &old_record).await, "the old VPC is gone");
 
     let record = harness.record("vpc").expect("recorded");
     harness.destroy("ec2-test").await;
     assert!(harness.record("vpc").is_none());
-    assert!(harness.read_back("vpc", &place, &record).await.is_none(), "destroy deleted it");
+    assert!(harness.is_gone(&place, &record).await, "destroy deleted it");
 }

@@ -4,43 +4,17 @@
 //! replace on a force-new change, destroy; ownership look-ups after an interrupted create;
 //! and validation that stops bad input before any call.
 
-use std::sync::Arc;
-
-use cairn_aws::Clients;
 use cairn_dsl::aws::ec2::{
     Eip, InternetGateway, NatGateway, Route, RouteTable, RouteTableAssociation, Subnet, Vpc,
     VpcEndpoint,
 };
 use cairn_dsl::{Binding, Declare, Resource, Stack, list, tags};
-use cairn_engine::{Action, Observed, Plan, Provider, ProviderBinding, ResourceRequest, Urn};
-use cairn_tests::{Harness, binding, fresh_account};
+use cairn_engine::{Action, Provider};
+use cairn_tests::{Harness, action_of, assert_refused, binding, fresh_account, recorded, request};
 use serde_json::{Value, json};
 
 const REGION: &str = "us-east-1";
 const STACK: &str = "routing-test";
-
-fn action_of(plan: &Plan, name: &str) -> Action {
-    plan.steps.iter().find(|step| step.name == name).map(|step| step.action).unwrap_or(Action::NoOp)
-}
-
-/// `name` read back through the provider from its current record.
-async fn observe(harness: &Harness, place: &ProviderBinding, name: &str) -> Observed {
-    let record = harness.record(name).unwrap_or_else(|| panic!("`{name}` is recorded"));
-    harness.read_back(name, place, &record).await.unwrap_or_else(|| panic!("`{name}` exists"))
-}
-
-/// Whether the resource `record` describes is gone from AWS.
-async fn gone(
-    harness: &Harness,
-    place: &ProviderBinding,
-    record: &cairn_state::ResourceRecord,
-) -> bool {
-    harness.read_back(&record.name, place, record).await.is_none()
-}
-
-async fn clients(harness: &Harness, place: &ProviderBinding) -> Arc<Clients> {
-    harness.provider.clients(place).await.expect("clients for the binding")
-}
 
 fn owner_tags(owner: &str) -> std::collections::BTreeMap<String, String> {
     tags([("CostCenter", "cc-7"), ("Owner", owner)])
@@ -86,9 +60,7 @@ fn network_stack(account: &str, net: &Network<'_>) -> Stack {
 
 #[tokio::test]
 async fn subnet_route_table_and_association_lifecycle() {
-    let harness = Harness::new();
-    let account = fresh_account();
-    let place = binding("main", &account, REGION);
+    let (harness, account, place) = Harness::with_fresh_account(REGION);
     let mut net = Network {
         subnet_cidr: "10.50.1.0/24",
         public_ip: false,
@@ -110,21 +82,21 @@ async fn subnet_route_table_and_association_lifecycle() {
     assert!(assoc.starts_with("rtbassoc-"), "{assoc}");
     assert!(harness.output("subnet", "arn").ends_with(&format!(":subnet/{subnet_id}")));
 
-    let subnet = observe(&harness, &place, "subnet").await;
+    let subnet = harness.observe("subnet", &place).await;
     assert_eq!(subnet.inputs.get("vpc_id"), Some(&json!(vpc_id)));
     assert_eq!(subnet.inputs.get("cidr_block"), Some(&json!("10.50.1.0/24")));
     assert_eq!(subnet.inputs.get("availability_zone"), Some(&json!("us-east-1b")));
     assert_eq!(subnet.inputs.get("map_public_ip_on_launch"), Some(&json!(false)));
     assert_eq!(subnet.inputs.get("tags"), Some(&json!({"CostCenter": "cc-7", "Owner": "a"})));
-    let table = observe(&harness, &place, "rt-a").await;
+    let table = harness.observe("rt-a", &place).await;
     assert_eq!(table.inputs.get("vpc_id"), Some(&json!(vpc_id)));
     assert_eq!(table.inputs.get("tags"), Some(&json!({"CostCenter": "cc-7", "Owner": "a"})));
-    let association = observe(&harness, &place, "assoc").await;
+    let association = harness.observe("assoc", &place).await;
     assert_eq!(association.inputs.get("route_table_id"), Some(&json!(rt_a)));
     assert_eq!(association.inputs.get("subnet_id"), Some(&json!(subnet_id)));
 
     // The ownership tag is on the subnet in AWS, and the subnet is available.
-    let ec2 = clients(&harness, &place).await.ec2.clone();
+    let ec2 = harness.clients(&place).await.ec2.clone();
     let described = ec2.describe_subnets().subnet_ids(&subnet_id).send().await.expect("describe");
     let found = &described.subnets()[0];
     assert_eq!(found.state().map(|state| state.as_str()), Some("available"));
@@ -144,10 +116,10 @@ async fn subnet_route_table_and_association_lifecycle() {
     assert_eq!(action_of(&plan, "assoc"), Action::NoOp);
     assert_eq!(harness.output("subnet", "id"), subnet_id);
     assert_eq!(harness.output("rt-a", "id"), rt_a);
-    let subnet = observe(&harness, &place, "subnet").await;
+    let subnet = harness.observe("subnet", &place).await;
     assert_eq!(subnet.inputs.get("map_public_ip_on_launch"), Some(&json!(true)));
     assert_eq!(subnet.inputs.get("tags"), Some(&json!({"CostCenter": "cc-7", "Owner": "b"})));
-    let table = observe(&harness, &place, "rt-a").await;
+    let table = harness.observe("rt-a", &place).await;
     assert_eq!(table.inputs.get("tags"), Some(&json!({"CostCenter": "cc-7", "Owner": "b"})));
 
     // Another route table for the subnet: a new association, the old one removed.
@@ -157,9 +129,9 @@ async fn subnet_route_table_and_association_lifecycle() {
     assert_eq!(action_of(&plan, "assoc"), Action::Replace);
     let new_assoc = harness.output("assoc", "id");
     assert_ne!(new_assoc, assoc);
-    assert!(gone(&harness, &place, &old_assoc).await, "the old association is gone");
+    assert!(harness.is_gone(&place, &old_assoc).await, "the old association is gone");
     let rt_b = harness.output("rt-b", "id");
-    let association = observe(&harness, &place, "assoc").await;
+    let association = harness.observe("assoc", &place).await;
     assert_eq!(association.inputs.get("route_table_id"), Some(&json!(rt_b)));
     let by_subnet = ec2
         .describe_route_tables()
@@ -180,8 +152,8 @@ async fn subnet_route_table_and_association_lifecycle() {
     assert_eq!(action_of(&plan, "assoc"), Action::Replace);
     let new_subnet = harness.output("subnet", "id");
     assert_ne!(new_subnet, subnet_id);
-    assert!(gone(&harness, &place, &old_subnet).await, "the old subnet is gone");
-    let association = observe(&harness, &place, "assoc").await;
+    assert!(harness.is_gone(&place, &old_subnet).await, "the old subnet is gone");
+    let association = harness.observe("assoc", &place).await;
     assert_eq!(association.inputs.get("subnet_id"), Some(&json!(new_subnet)));
 
     // Another VPC for rt-a: a new route table.
@@ -190,8 +162,8 @@ async fn subnet_route_table_and_association_lifecycle() {
     let plan = harness.apply(&network_stack(&account, &net)).await;
     assert_eq!(action_of(&plan, "rt-a"), Action::Replace);
     assert_ne!(harness.output("rt-a", "id"), rt_a);
-    assert!(gone(&harness, &place, &old_table).await, "the old route table is gone");
-    let table = observe(&harness, &place, "rt-a").await;
+    assert!(harness.is_gone(&place, &old_table).await, "the old route table is gone");
+    let table = harness.observe("rt-a", &place).await;
     assert_eq!(table.inputs.get("vpc_id"), Some(&json!(harness.output("vpc-b", "id"))));
 
     let records: Vec<_> = ["subnet", "rt-a", "rt-b", "assoc"]
@@ -200,7 +172,7 @@ async fn subnet_route_table_and_association_lifecycle() {
     harness.destroy(STACK).await;
     for record in &records {
         assert!(harness.record(&record.name).is_none());
-        assert!(gone(&harness, &place, record).await, "destroy deleted {}", record.name);
+        assert!(harness.is_gone(&place, record).await, "destroy deleted {}", record.name);
     }
 }
 
@@ -244,26 +216,29 @@ fn route_stack(account: &str, destination: &str, target: &Target) -> Stack {
     stack
 }
 
-/// The route table's route to `destination` as AWS has it.
+/// The first route of `table` that `matches`, as AWS has it.
 async fn aws_route(
+    ec2: &aws_sdk_ec2::Client,
+    table: &str,
+    matches: impl Fn(&aws_sdk_ec2::types::Route) -> bool,
+) -> Option<aws_sdk_ec2::types::Route> {
+    let found = ec2.describe_route_tables().route_table_ids(table).send().await.expect("describe");
+    found.route_tables()[0].routes().iter().find(|route| matches(route)).cloned()
+}
+
+/// The route of `table` to `destination`, as AWS has it.
+async fn route_to(
     ec2: &aws_sdk_ec2::Client,
     table: &str,
     destination: &str,
 ) -> Option<aws_sdk_ec2::types::Route> {
-    let found = ec2.describe_route_tables().route_table_ids(table).send().await.expect("describe");
-    found.route_tables()[0]
-        .routes()
-        .iter()
-        .find(|route| route.destination_cidr_block() == Some(destination))
-        .cloned()
+    aws_route(ec2, table, |route| route.destination_cidr_block() == Some(destination)).await
 }
 
 #[tokio::test]
 async fn route_lifecycle() {
-    let harness = Harness::new();
-    let account = fresh_account();
-    let place = binding("main", &account, REGION);
-    let ec2 = clients(&harness, &place).await.ec2.clone();
+    let (harness, account, place) = Harness::with_fresh_account(REGION);
+    let ec2 = harness.clients(&place).await.ec2.clone();
 
     let plan =
         harness.apply(&route_stack(&account, "192.168.0.0/16", &Target::InternetGateway)).await;
@@ -272,7 +247,7 @@ async fn route_lifecycle() {
     let igw = harness.output("igw", "id");
     let route_id = harness.output("route", "id");
     assert_eq!(route_id, format!("{table}_192.168.0.0/16"));
-    let route = observe(&harness, &place, "route").await;
+    let route = harness.observe("route", &place).await;
     assert_eq!(
         route.inputs,
         json!({"route_table_id": table, "destination_cidr_block": "192.168.0.0/16", "gateway_id": igw})
@@ -305,7 +280,7 @@ async fn route_lifecycle() {
         .await;
     assert_eq!(action_of(&plan, "route"), Action::Update);
     assert_eq!(harness.output("route", "id"), route_id);
-    let route = observe(&harness, &place, "route").await;
+    let route = harness.observe("route", &place).await;
     assert_eq!(route.inputs.get("vpc_peering_connection_id"), Some(&json!(pcx)));
     assert_eq!(route.inputs.get("gateway_id"), None, "the old target is replaced");
 
@@ -314,7 +289,7 @@ async fn route_lifecycle() {
     assert_eq!(action_of(&plan, "route"), Action::Update);
     assert_eq!(harness.output("route", "id"), route_id);
     let nat = harness.output("nat", "id");
-    let in_aws = aws_route(&ec2, &table, "192.168.0.0/16").await.expect("the route exists");
+    let in_aws = route_to(&ec2, &table, "192.168.0.0/16").await.expect("the route exists");
     assert_eq!(in_aws.nat_gateway_id(), Some(nat.as_str()));
     assert_eq!(in_aws.vpc_peering_connection_id(), None);
 
@@ -323,16 +298,16 @@ async fn route_lifecycle() {
     let plan = harness.apply(&route_stack(&account, "172.16.0.0/12", &Target::Nat)).await;
     assert_eq!(action_of(&plan, "route"), Action::Replace);
     assert_eq!(harness.output("route", "id"), format!("{table}_172.16.0.0/12"));
-    assert!(gone(&harness, &place, &old_route).await, "the old route is gone");
-    assert!(aws_route(&ec2, &table, "192.168.0.0/16").await.is_none());
-    let route = observe(&harness, &place, "route").await;
+    assert!(harness.is_gone(&place, &old_route).await, "the old route is gone");
+    assert!(route_to(&ec2, &table, "192.168.0.0/16").await.is_none());
+    let route = harness.observe("route", &place).await;
     assert_eq!(route.inputs.get("nat_gateway_id"), Some(&json!(nat)));
 
     let record = harness.record("route").expect("recorded");
     let nat_record = harness.record("nat").expect("recorded");
     harness.destroy(STACK).await;
-    assert!(gone(&harness, &place, &record).await, "destroy deleted the route");
-    assert!(gone(&harness, &place, &nat_record).await, "destroy deleted the NAT gateway");
+    assert!(harness.is_gone(&place, &record).await, "destroy deleted the route");
+    assert!(harness.is_gone(&place, &nat_record).await, "destroy deleted the NAT gateway");
     ec2.delete_vpc_peering_connection()
         .vpc_peering_connection_id(&pcx)
         .send()
@@ -378,17 +353,15 @@ async fn igw_attachments(ec2: &aws_sdk_ec2::Client, id: &str) -> Option<Vec<(Str
 
 #[tokio::test]
 async fn internet_gateway_lifecycle() {
-    let harness = Harness::new();
-    let account = fresh_account();
-    let place = binding("main", &account, REGION);
-    let ec2 = clients(&harness, &place).await.ec2.clone();
+    let (harness, account, place) = Harness::with_fresh_account(REGION);
+    let ec2 = harness.clients(&place).await.ec2.clone();
 
     let plan = harness.apply(&igw_stack(&account, "vpc-a", "a")).await;
     assert_eq!(action_of(&plan, "igw"), Action::Create);
     let first = harness.output("igw", "id");
     let vpc_a = harness.output("vpc-a", "id");
     assert!(first.starts_with("igw-"), "{first}");
-    let observed = observe(&harness, &place, "igw").await;
+    let observed = harness.observe("igw", &place).await;
     assert_eq!(observed.inputs.get("vpc_id"), Some(&json!(vpc_a)));
     assert_eq!(observed.inputs.get("tags"), Some(&json!({"CostCenter": "cc-7", "Owner": "a"})));
     assert_eq!(
@@ -400,7 +373,7 @@ async fn internet_gateway_lifecycle() {
     let plan = harness.apply(&igw_stack(&account, "vpc-a", "b")).await;
     assert_eq!(action_of(&plan, "igw"), Action::Update);
     assert_eq!(harness.output("igw", "id"), first);
-    let observed = observe(&harness, &place, "igw").await;
+    let observed = harness.observe("igw", &place).await;
     assert_eq!(observed.inputs.get("tags"), Some(&json!({"CostCenter": "cc-7", "Owner": "b"})));
 
     let plan = harness.apply(&igw_stack(&account, "vpc-b", "b")).await;
@@ -412,12 +385,12 @@ async fn internet_gateway_lifecycle() {
         None,
         "the old gateway is detached and deleted"
     );
-    let observed = observe(&harness, &place, "igw").await;
+    let observed = harness.observe("igw", &place).await;
     assert_eq!(observed.inputs.get("vpc_id"), Some(&json!(harness.output("vpc-b", "id"))));
 
     let record = harness.record("igw").expect("recorded");
     harness.destroy(STACK).await;
-    assert!(gone(&harness, &place, &record).await);
+    assert!(harness.is_gone(&place, &record).await);
     assert_eq!(igw_attachments(&ec2, &second).await, None, "destroy detached and deleted it");
 }
 
@@ -469,10 +442,8 @@ async fn nat_state(ec2: &aws_sdk_ec2::Client, id: &str) -> Option<String> {
 
 #[tokio::test]
 async fn eip_and_nat_gateway_lifecycle() {
-    let harness = Harness::new();
-    let account = fresh_account();
-    let place = binding("main", &account, REGION);
-    let ec2 = clients(&harness, &place).await.ec2.clone();
+    let (harness, account, place) = Harness::with_fresh_account(REGION);
+    let ec2 = harness.clients(&place).await.ec2.clone();
     let mut nat = Nat { address: Some("eip-a"), owner: "a", replace_eip_a: false };
 
     let plan = harness.apply(&nat_stack(&account, &nat)).await;
@@ -485,11 +456,11 @@ async fn eip_and_nat_gateway_lifecycle() {
     assert!(eip_a.starts_with("eipalloc-"), "{eip_a}");
     assert!(public_ip.parse::<std::net::Ipv4Addr>().is_ok(), "{public_ip}");
     assert!(first_nat.starts_with("nat-"), "{first_nat}");
-    let address = observe(&harness, &place, "eip-a").await;
+    let address = harness.observe("eip-a", &place).await;
     assert_eq!(address.inputs.get("domain"), Some(&json!("vpc")));
     assert_eq!(address.inputs.get("tags"), Some(&json!({"CostCenter": "cc-7", "Owner": "a"})));
     assert_eq!(address.outputs.get("public_ip"), Some(&json!(public_ip)));
-    let gateway = observe(&harness, &place, "nat").await;
+    let gateway = harness.observe("nat", &place).await;
     assert_eq!(gateway.inputs.get("subnet_id"), Some(&json!(harness.output("public", "id"))));
     assert_eq!(gateway.inputs.get("allocation_id"), Some(&json!(eip_a)));
     assert_eq!(gateway.inputs.get("connectivity_type"), Some(&json!("public")));
@@ -509,9 +480,9 @@ async fn eip_and_nat_gateway_lifecycle() {
     assert_eq!(action_of(&plan, "eip-a"), Action::Update);
     assert_eq!(harness.output("nat", "id"), first_nat);
     assert_eq!(harness.output("eip-a", "id"), eip_a);
-    let gateway = observe(&harness, &place, "nat").await;
+    let gateway = harness.observe("nat", &place).await;
     assert_eq!(gateway.inputs.get("tags"), Some(&json!({"CostCenter": "cc-7", "Owner": "b"})));
-    let address = observe(&harness, &place, "eip-a").await;
+    let address = harness.observe("eip-a", &place).await;
     assert_eq!(address.inputs.get("tags"), Some(&json!({"CostCenter": "cc-7", "Owner": "b"})));
 
     // Another Elastic IP: a new NAT gateway, the old one deleted (and waited for) first.
@@ -521,9 +492,9 @@ async fn eip_and_nat_gateway_lifecycle() {
     assert_eq!(action_of(&plan, "nat"), Action::Replace);
     let second_nat = harness.output("nat", "id");
     assert_ne!(second_nat, first_nat);
-    assert!(gone(&harness, &place, &old_nat).await, "the old NAT gateway is gone");
+    assert!(harness.is_gone(&place, &old_nat).await, "the old NAT gateway is gone");
     assert_eq!(nat_state(&ec2, &first_nat).await.as_deref(), Some("deleted"));
-    let gateway = observe(&harness, &place, "nat").await;
+    let gateway = harness.observe("nat", &place).await;
     assert_eq!(gateway.inputs.get("allocation_id"), Some(&json!(harness.output("eip-b", "id"))));
 
     // Private: no address, a new NAT gateway.
@@ -533,7 +504,7 @@ async fn eip_and_nat_gateway_lifecycle() {
     let third_nat = harness.output("nat", "id");
     assert_ne!(third_nat, second_nat);
     assert_eq!(nat_state(&ec2, &second_nat).await.as_deref(), Some("deleted"));
-    let gateway = observe(&harness, &place, "nat").await;
+    let gateway = harness.observe("nat", &place).await;
     assert_eq!(gateway.inputs.get("connectivity_type"), Some(&json!("private")));
     assert_eq!(gateway.inputs.get("allocation_id"), None);
 
@@ -544,13 +515,13 @@ async fn eip_and_nat_gateway_lifecycle() {
     let plan = harness.apply(&nat_stack(&account, &nat)).await;
     assert_eq!(action_of(&plan, "eip-a"), Action::Replace);
     assert_ne!(harness.output("eip-a", "id"), eip_a);
-    assert!(gone(&harness, &place, &old_eip).await, "the old address is released");
+    assert!(harness.is_gone(&place, &old_eip).await, "the old address is released");
 
     let records: Vec<_> =
         ["eip-a", "eip-b", "nat"].map(|name| harness.record(name).expect("recorded")).into();
     harness.destroy(STACK).await;
     for record in &records {
-        assert!(gone(&harness, &place, record).await, "destroy deleted {}", record.name);
+        assert!(harness.is_gone(&place, record).await, "destroy deleted {}", record.name);
     }
     assert_eq!(nat_state(&ec2, &third_nat).await.as_deref(), Some("deleted"));
 }
@@ -605,20 +576,13 @@ async fn endpoint_route(
     table: &str,
     prefix_list: &str,
 ) -> Option<aws_sdk_ec2::types::Route> {
-    let found = ec2.describe_route_tables().route_table_ids(table).send().await.expect("describe");
-    found.route_tables()[0]
-        .routes()
-        .iter()
-        .find(|route| route.destination_prefix_list_id() == Some(prefix_list))
-        .cloned()
+    aws_route(ec2, table, |route| route.destination_prefix_list_id() == Some(prefix_list)).await
 }
 
 #[tokio::test]
 async fn vpc_endpoint_lifecycle() {
-    let harness = Harness::new();
-    let account = fresh_account();
-    let place = binding("main", &account, REGION);
-    let ec2 = clients(&harness, &place).await.ec2.clone();
+    let (harness, account, place) = Harness::with_fresh_account(REGION);
+    let ec2 = harness.clients(&place).await.ec2.clone();
     let mut endpoint = Endpoint {
         service: "s3",
         tables: &["rt-a"],
@@ -633,7 +597,7 @@ async fn vpc_endpoint_lifecycle() {
     let (rt_a, rt_b) = (harness.output("rt-a", "id"), harness.output("rt-b", "id"));
     assert!(first.starts_with("vpce-"), "{first}");
     assert!(s3_list.starts_with("pl-"), "{s3_list}");
-    let observed = observe(&harness, &place, "endpoint").await;
+    let observed = harness.observe("endpoint", &place).await;
     assert_eq!(observed.inputs.get("vpc_id"), Some(&json!(harness.output("vpc", "id"))));
     assert_eq!(observed.inputs.get("service_name"), Some(&json!("com.amazonaws.us-east-1.s3")));
     assert_eq!(observed.inputs.get("vpc_endpoint_type"), Some(&json!("Gateway")));
@@ -651,7 +615,7 @@ async fn vpc_endpoint_lifecycle() {
     let plan = harness.apply(&endpoint_stack(&account, &endpoint)).await;
     assert_eq!(action_of(&plan, "endpoint"), Action::Update);
     assert_eq!(harness.output("endpoint", "id"), first);
-    let observed = observe(&harness, &place, "endpoint").await;
+    let observed = harness.observe("endpoint", &place).await;
     assert_eq!(observed.inputs.get("route_table_ids"), Some(&json!([rt_a, rt_b])));
     assert_eq!(observed.inputs.get("policy"), Some(&json!(s3_read_only("two"))));
     assert_eq!(observed.inputs.get("tags"), Some(&json!({"CostCenter": "cc-7", "Owner": "b"})));
@@ -664,7 +628,7 @@ async fn vpc_endpoint_lifecycle() {
     endpoint.policy = None;
     let plan = harness.apply(&endpoint_stack(&account, &endpoint)).await;
     assert_eq!(action_of(&plan, "endpoint"), Action::Update);
-    let observed = observe(&harness, &place, "endpoint").await;
+    let observed = harness.observe("endpoint", &place).await;
     assert_eq!(observed.inputs.get("route_table_ids"), Some(&json!([rt_b])));
     assert_eq!(observed.inputs.get("policy"), None, "the policy is AWS's default again");
     let described =
@@ -685,7 +649,7 @@ async fn vpc_endpoint_lifecycle() {
     assert_eq!(action_of(&plan, "endpoint"), Action::Replace);
     let second = harness.output("endpoint", "id");
     assert_ne!(second, first);
-    assert!(gone(&harness, &place, &old).await, "the old endpoint is gone");
+    assert!(harness.is_gone(&place, &old).await, "the old endpoint is gone");
     let dynamodb_list = harness.output("endpoint", "prefix_list_id");
     assert_ne!(dynamodb_list, s3_list);
     let route = endpoint_route(&ec2, &rt_b, &dynamodb_list).await.expect("a route to DynamoDB");
@@ -693,7 +657,7 @@ async fn vpc_endpoint_lifecycle() {
 
     let record = harness.record("endpoint").expect("recorded");
     harness.destroy(STACK).await;
-    assert!(gone(&harness, &place, &record).await, "destroy deleted the endpoint");
+    assert!(harness.is_gone(&place, &record).await, "destroy deleted the endpoint");
     let described =
         ec2.describe_vpc_endpoints().vpc_endpoint_ids(&second).send().await.expect("describe");
     // AWS (and moto) keep listing a deleted endpoint for a while, as `deleted`.
@@ -704,47 +668,9 @@ async fn vpc_endpoint_lifecycle() {
 
 // --- find_owned ----------------------------------------------------------------------------
 
-fn request(
-    place: &ProviderBinding,
-    type_token: &str,
-    name: &str,
-    inputs: Value,
-) -> ResourceRequest {
-    ResourceRequest {
-        urn: Urn::new(STACK, &place.name, type_token, name),
-        name: name.to_owned(),
-        type_token: type_token.to_owned(),
-        binding: place.clone(),
-        inputs,
-    }
-}
-
-fn recorded(inputs: &Value, outputs: &cairn_engine::Outputs) -> cairn_engine::RecordedResource {
-    cairn_engine::RecordedResource {
-        inputs: inputs.clone(),
-        outputs: Value::Object(outputs.clone()),
-    }
-}
-
-/// Creates `request` through the provider as an interrupted apply would (the state never
-/// hears of it) and checks that find_owned finds it.
-async fn create_and_find(harness: &Harness, request: &ResourceRequest) -> cairn_engine::Outputs {
-    let created = harness.provider.create(request).await.expect("created");
-    let found = harness.provider.find_owned(request).await.expect("looked up");
-    assert_eq!(
-        found.as_ref().and_then(|found| found.get("id")),
-        created.get("id"),
-        "{}",
-        request.name
-    );
-    created
-}
-
 #[tokio::test]
 async fn find_owned_adopts_interrupted_creates() {
-    let harness = Harness::new();
-    let account = fresh_account();
-    let place = binding("main", &account, REGION);
+    let (harness, _, place) = Harness::with_fresh_account(REGION);
     let stack = Stack::new(STACK);
     let main = stack.provider(place.clone());
     let network = vpc(&main, "vpc", "10.110.0.0/16");
@@ -757,30 +683,34 @@ async fn find_owned_adopts_interrupted_creates() {
     let owned_tags = json!({"CostCenter": "cc-7"});
 
     let subnet = request(
+        STACK,
         &place,
         "aws:ec2/Subnet",
         "lost-subnet",
         json!({"vpc_id": vpc_id, "cidr_block": "10.110.1.0/24", "availability_zone": "us-east-1a", "tags": owned_tags}),
     );
-    let subnet_out = create_and_find(&harness, &subnet).await;
+    let subnet_out = harness.create_and_find(&subnet).await;
     let subnet_id = subnet_out["id"].as_str().expect("an id").to_owned();
 
     let association = request(
+        STACK,
         &place,
         "aws:ec2/RouteTableAssociation",
         "lost-assoc",
         json!({"route_table_id": table, "subnet_id": subnet_id}),
     );
-    let association_out = create_and_find(&harness, &association).await;
+    let association_out = harness.create_and_find(&association).await;
 
     let route = request(
+        STACK,
         &place,
         "aws:ec2/Route",
         "lost-route",
         json!({"route_table_id": table, "destination_cidr_block": "10.200.0.0/16", "gateway_id": igw}),
     );
-    let route_out = create_and_find(&harness, &route).await;
+    let route_out = harness.create_and_find(&route).await;
     let elsewhere = request(
+        STACK,
         &place,
         "aws:ec2/Route",
         "lost-route",
@@ -791,34 +721,43 @@ async fn find_owned_adopts_interrupted_creates() {
     // Two NAT gateways in one account. moto gap: DescribeNatGateways ignores tag filters
     // (AWS honours them); the provider checks the ownership tag itself, and this proves it
     // picks the right one of two.
-    let address =
-        request(&place, "aws:ec2/Eip", "lost-eip", json!({"domain": "vpc", "tags": owned_tags}));
-    let address_out = create_and_find(&harness, &address).await;
+    let address = request(
+        STACK,
+        &place,
+        "aws:ec2/Eip",
+        "lost-eip",
+        json!({"domain": "vpc", "tags": owned_tags}),
+    );
+    let address_out = harness.create_and_find(&address).await;
     let nat_a = request(
+        STACK,
         &place,
         "aws:ec2/NatGateway",
         "lost-nat-a",
         json!({"subnet_id": subnet_id, "allocation_id": address_out["id"], "tags": owned_tags}),
     );
     let nat_b = request(
+        STACK,
         &place,
         "aws:ec2/NatGateway",
         "lost-nat-b",
         json!({"subnet_id": subnet_id, "connectivity_type": "private", "tags": owned_tags}),
     );
-    let nat_a_out = create_and_find(&harness, &nat_a).await;
-    let nat_b_out = create_and_find(&harness, &nat_b).await;
+    let nat_a_out = harness.create_and_find(&nat_a).await;
+    let nat_b_out = harness.create_and_find(&nat_b).await;
     assert_ne!(nat_a_out["id"], nat_b_out["id"]);
-    let never_made = request(&place, "aws:ec2/NatGateway", "never-made", nat_a.inputs.clone());
+    let never_made =
+        request(STACK, &place, "aws:ec2/NatGateway", "never-made", nat_a.inputs.clone());
     assert_eq!(harness.provider.find_owned(&never_made).await.expect("looked up"), None);
 
     let endpoint = request(
+        STACK,
         &place,
         "aws:ec2/VpcEndpoint",
         "lost-endpoint",
         json!({"vpc_id": vpc_id, "service_name": "com.amazonaws.us-east-1.s3", "route_table_ids": [table], "tags": owned_tags}),
     );
-    let endpoint_out = create_and_find(&harness, &endpoint).await;
+    let endpoint_out = harness.create_and_find(&endpoint).await;
 
     // Delete everything through the provider, twice: deleting what is gone succeeds.
     let made = [
@@ -831,7 +770,7 @@ async fn find_owned_adopts_interrupted_creates() {
         (&subnet, &subnet_out),
     ];
     for (request, outputs) in made {
-        let prior = recorded(&request.inputs, outputs);
+        let prior = recorded(request, outputs.clone());
         for _ in 0..2 {
             harness.provider.delete(request, &prior).await.expect("deleted");
         }
@@ -893,31 +832,29 @@ async fn bad_inputs_stop_before_any_call() {
             .policy("{not json"),
     );
 
-    let snapshot = harness.store.snapshot().expect("state snapshot");
-    let error = cairn_engine::plan(&stack.spec(), &snapshot).expect_err("invalid inputs");
-    let message = error.to_string();
-    for expected in [
-        "outside",
-        "10.121.0.0/24",
-        "two-targets",
-        "set exactly one of",
-        "host-bits",
-        "host bits",
-        "classic",
-        "`standard`",
-        "public-without-ip",
-        "needs an Elastic IP",
-        "private-with-ip",
-        "has no Elastic IP",
-        "unattached",
-        "vpc_id",
-        "interface",
-        "`Interface`",
-        "com.amazonaws.us-east-1.sqs",
-        "`policy`: it is not valid JSON",
-    ] {
-        assert!(message.contains(expected), "`{expected}` missing from:\n{message}");
-    }
+    assert_refused(
+        &stack,
+        &[
+            "outside",
+            "10.121.0.0/24",
+            "two-targets",
+            "set exactly one of",
+            "host-bits",
+            "host bits",
+            "classic",
+            "`standard`",
+            "public-without-ip",
+            "needs an Elastic IP",
+            "private-with-ip",
+            "has no Elastic IP",
+            "unattached",
+            "vpc_id",
+            "interface",
+            "`Interface`",
+            "com.amazonaws.us-east-1.sqs",
+            "`policy`: it is not valid JSON",
+        ],
+    );
     assert!(harness.provider.call_counts().calls.is_empty(), "no call was made");
     assert!(harness.store.snapshot().expect("state snapshot").resources.is_empty());
 }

@@ -7,16 +7,12 @@ use cairn_dsl::aws::ec2::{
     SecurityGroupIngressRule, SubnetNetworkAclAssociation, Vpc,
 };
 use cairn_dsl::{Declare, Output, Stack, tags};
-use cairn_engine::{Action, Plan, Provider, ProviderBinding, ResourceRequest, Urn};
-use cairn_tests::{Harness, binding, fresh_account};
+use cairn_engine::{Action, Provider, ProviderBinding};
+use cairn_tests::{Harness, action_of, binding, request};
 use serde_json::{Value, json};
 
 const REGION: &str = "us-east-1";
 const STACK: &str = "security-test";
-
-fn action_of(plan: &Plan, name: &str) -> Action {
-    plan.steps.iter().find(|step| step.name == name).map(|step| step.action).unwrap_or(Action::NoOp)
-}
 
 /// A stack in `account` with one VPC, and what `more` adds to it.
 fn stack_with_vpc(account: &str, more: impl FnOnce(&cairn_dsl::Binding, Output<String>)) -> Stack {
@@ -25,10 +21,6 @@ fn stack_with_vpc(account: &str, more: impl FnOnce(&cairn_dsl::Binding, Output<S
     let vpc = main.add(Vpc::new("vpc").cidr_block("10.40.0.0/16").enable_dns_support(true));
     more(&main, vpc.id());
     stack
-}
-
-async fn ec2(harness: &Harness, place: &ProviderBinding) -> aws_sdk_ec2::Client {
-    harness.provider.clients(place).await.expect("clients").ec2.clone()
 }
 
 fn input<'a>(observed: &'a cairn_engine::Observed, name: &str) -> Option<&'a Value> {
@@ -62,10 +54,8 @@ async fn allows_all_egress(ec2: &aws_sdk_ec2::Client, group: &str) -> bool {
 
 #[tokio::test]
 async fn security_group_lifecycle() {
-    let harness = Harness::new();
-    let account = fresh_account();
-    let place = binding("main", &account, REGION);
-    let ec2 = ec2(&harness, &place).await;
+    let (harness, account, place) = Harness::with_fresh_account(REGION);
+    let ec2 = harness.clients(&place).await.ec2.clone();
 
     let plan = harness.apply(&group_stack(&account, "app servers", false, "a")).await;
     assert_eq!(action_of(&plan, "group"), Action::Create);
@@ -76,7 +66,7 @@ async fn security_group_lifecycle() {
         format!("arn:aws:ec2:{REGION}:{account}:security-group/{first_id}")
     );
     let record = harness.record("group").expect("recorded");
-    let observed = harness.read_back("group", &place, &record).await.expect("exists");
+    let observed = harness.observe("group", &place).await;
     assert_eq!(input(&observed, "name"), Some(&json!("app-dev")));
     assert_eq!(input(&observed, "description"), Some(&json!("app servers")));
     assert_eq!(input(&observed, "vpc_id"), Some(&json!(harness.output("vpc", "id"))));
@@ -100,11 +90,11 @@ async fn security_group_lifecycle() {
     assert_eq!(action_of(&plan, "group"), Action::Replace);
     let second_id = harness.output("group", "id");
     assert_ne!(second_id, first_id, "a new description makes a new group");
-    assert!(harness.read_back("group", &place, &record).await.is_none(), "the old group is gone");
+    assert!(harness.is_gone(&place, &record).await, "the old group is gone");
 
     let record = harness.record("group").expect("recorded");
     harness.destroy(STACK).await;
-    assert!(harness.read_back("group", &place, &record).await.is_none(), "destroy deleted it");
+    assert!(harness.is_gone(&place, &record).await, "destroy deleted it");
 }
 
 // ----- security group rules -----
@@ -167,10 +157,8 @@ async fn raw_rules(
 }
 
 async fn rule_lifecycle(egress: bool) {
-    let harness = Harness::new();
-    let account = fresh_account();
-    let place = binding("main", &account, REGION);
-    let ec2 = ec2(&harness, &place).await;
+    let (harness, account, place) = Harness::with_fresh_account(REGION);
+    let ec2 = harness.clients(&place).await.ec2.clone();
 
     let plan = harness.apply(&rule_stack(&account, egress, 443, "https", "a")).await;
     assert_eq!(action_of(&plan, "rule"), Action::Create);
@@ -178,7 +166,7 @@ async fn rule_lifecycle(egress: bool) {
     assert!(first_id.starts_with("sgr-"), "{first_id}");
     let group = harness.output("group", "id");
     let record = harness.record("rule").expect("recorded");
-    let observed = harness.read_back("rule", &place, &record).await.expect("exists");
+    let observed = harness.observe("rule", &place).await;
     assert_eq!(input(&observed, "security_group_id"), Some(&json!(group)));
     assert_eq!(input(&observed, "ip_protocol"), Some(&json!("tcp")));
     assert_eq!(input(&observed, "from_port"), Some(&json!(443)));
@@ -207,7 +195,7 @@ async fn rule_lifecycle(egress: bool) {
     assert_eq!(action_of(&plan, "rule"), Action::Replace);
     let second_id = harness.output("rule", "id");
     assert_ne!(second_id, first_id, "a new port makes a new rule");
-    assert!(harness.read_back("rule", &place, &record).await.is_none(), "the old rule is gone");
+    assert!(harness.is_gone(&place, &record).await, "the old rule is gone");
     assert_eq!(
         raw_rules(&ec2, &group, egress).await,
         vec![(second_id, 5432, "postgres".to_owned())]
@@ -215,7 +203,7 @@ async fn rule_lifecycle(egress: bool) {
 
     let record = harness.record("rule").expect("recorded");
     harness.destroy(STACK).await;
-    assert!(harness.read_back("rule", &place, &record).await.is_none(), "destroy deleted it");
+    assert!(harness.is_gone(&place, &record).await, "destroy deleted it");
 }
 
 #[tokio::test]
@@ -240,17 +228,15 @@ fn acl_stack(account: &str, in_second_vpc: bool, owner: &str) -> Stack {
 
 #[tokio::test]
 async fn network_acl_lifecycle() {
-    let harness = Harness::new();
-    let account = fresh_account();
-    let place = binding("main", &account, REGION);
-    let ec2 = ec2(&harness, &place).await;
+    let (harness, account, place) = Harness::with_fresh_account(REGION);
+    let ec2 = harness.clients(&place).await.ec2.clone();
 
     let plan = harness.apply(&acl_stack(&account, false, "a")).await;
     assert_eq!(action_of(&plan, "acl"), Action::Create);
     let first_id = harness.output("acl", "id");
     assert!(first_id.starts_with("acl-"), "{first_id}");
     let record = harness.record("acl").expect("recorded");
-    let observed = harness.read_back("acl", &place, &record).await.expect("exists");
+    let observed = harness.observe("acl", &place).await;
     assert_eq!(input(&observed, "vpc_id"), Some(&json!(harness.output("vpc", "id"))));
     assert_eq!(input(&observed, "tags"), Some(&json!({"Owner": "a"})));
     let raw = ec2.describe_network_acls().network_acl_ids(&first_id).send().await.expect("acl");
@@ -273,7 +259,7 @@ async fn network_acl_lifecycle() {
     assert_eq!(action_of(&plan, "acl"), Action::Replace);
     let second_id = harness.output("acl", "id");
     assert_ne!(second_id, first_id, "another VPC makes a new ACL");
-    assert!(harness.read_back("acl", &place, &record).await.is_none(), "the old ACL is gone");
+    assert!(harness.is_gone(&place, &record).await, "the old ACL is gone");
     let observed =
         harness.read_back("acl", &place, &harness.record("acl").expect("recorded")).await;
     assert_eq!(
@@ -283,7 +269,7 @@ async fn network_acl_lifecycle() {
 
     let record = harness.record("acl").expect("recorded");
     harness.destroy(STACK).await;
-    assert!(harness.read_back("acl", &place, &record).await.is_none(), "destroy deleted it");
+    assert!(harness.is_gone(&place, &record).await, "destroy deleted it");
 }
 
 /// An inbound entry as the program gives it: number, action, CIDR and one port.
@@ -349,10 +335,8 @@ async fn raw_entries(
 
 #[tokio::test]
 async fn network_acl_entry_lifecycle() {
-    let harness = Harness::new();
-    let account = fresh_account();
-    let place = binding("main", &account, REGION);
-    let ec2 = ec2(&harness, &place).await;
+    let (harness, account, place) = Harness::with_fresh_account(REGION);
+    let ec2 = harness.clients(&place).await.ec2.clone();
     let https = Inbound { number: 100, action: "allow", cidr: "10.1.0.0/16", port: 443 };
 
     let plan = harness.apply(&entry_stack(&account, &https)).await;
@@ -361,7 +345,7 @@ async fn network_acl_entry_lifecycle() {
     assert_eq!(harness.output("inbound", "id"), format!("{acl}:ingress:100"));
     assert_eq!(harness.output("outbound", "id"), format!("{acl}:egress:200"));
     let record = harness.record("inbound").expect("recorded");
-    let observed = harness.read_back("inbound", &place, &record).await.expect("exists");
+    let observed = harness.observe("inbound", &place).await;
     assert_eq!(input(&observed, "network_acl_id"), Some(&json!(acl)));
     assert_eq!(input(&observed, "rule_number"), Some(&json!(100)));
     assert_eq!(input(&observed, "egress"), Some(&json!(false)));
@@ -371,7 +355,7 @@ async fn network_acl_entry_lifecycle() {
     assert_eq!(input(&observed, "from_port"), Some(&json!(443)));
     assert_eq!(input(&observed, "to_port"), Some(&json!(443)));
     let outbound = harness.record("outbound").expect("recorded");
-    let observed = harness.read_back("outbound", &place, &outbound).await.expect("exists");
+    let observed = harness.observe("outbound", &place).await;
     assert_eq!(input(&observed, "protocol"), Some(&json!("all")));
     assert_eq!(input(&observed, "from_port"), None, "`all` has no ports");
     // moto stores the protocol as given, so "6" and "-1" here prove cairn sent numbers.
@@ -402,14 +386,14 @@ async fn network_acl_entry_lifecycle() {
     let plan = harness.apply(&entry_stack(&account, &renumbered)).await;
     assert_eq!(action_of(&plan, "inbound"), Action::Replace);
     assert_eq!(harness.output("inbound", "id"), format!("{acl}:ingress:110"));
-    assert!(harness.read_back("inbound", &place, &record).await.is_none(), "entry 100 is gone");
+    assert!(harness.is_gone(&place, &record).await, "entry 100 is gone");
     let numbers: Vec<i32> = raw_entries(&ec2, &acl).await.iter().map(|entry| entry.1).collect();
     assert_eq!(numbers, vec![110, 200]);
 
     let record = harness.record("inbound").expect("recorded");
     harness.destroy(STACK).await;
-    assert!(harness.read_back("inbound", &place, &record).await.is_none(), "destroy deleted it");
-    assert!(harness.read_back("outbound", &place, &outbound).await.is_none());
+    assert!(harness.is_gone(&place, &record).await, "destroy deleted it");
+    assert!(harness.is_gone(&place, &outbound).await);
 }
 
 // ----- subnet associations -----
@@ -441,10 +425,8 @@ async fn acl_of(ec2: &aws_sdk_ec2::Client, subnet: &str) -> (String, bool) {
 
 #[tokio::test]
 async fn subnet_network_acl_association_lifecycle() {
-    let harness = Harness::new();
-    let account = fresh_account();
-    let place = binding("main", &account, REGION);
-    let ec2 = ec2(&harness, &place).await;
+    let (harness, account, place) = Harness::with_fresh_account(REGION);
+    let ec2 = harness.clients(&place).await.ec2.clone();
     harness.apply(&association_stack(&account, None)).await;
     // The subnets come from the raw client: this test is about the association alone.
     let vpc = harness.output("vpc", "id");
@@ -462,7 +444,7 @@ async fn subnet_network_acl_association_lifecycle() {
     let first_id = harness.output("association", "id");
     assert!(first_id.starts_with("aclassoc-"), "{first_id}");
     let record = harness.record("association").expect("recorded");
-    let observed = harness.read_back("association", &place, &record).await.expect("exists");
+    let observed = harness.observe("association", &place).await;
     assert_eq!(input(&observed, "subnet_id"), Some(&json!(subnets[0])));
     assert_eq!(input(&observed, "network_acl_id"), Some(&json!(harness.output("acl-1", "id"))));
     assert_eq!(acl_of(&ec2, &subnets[0]).await, (harness.output("acl-1", "id"), false));
@@ -472,16 +454,16 @@ async fn subnet_network_acl_association_lifecycle() {
     assert_eq!(acl_of(&ec2, &subnets[0]).await, (harness.output("acl-2", "id"), false));
     // AWS issues a new association id whenever a subnet moves: the old one is gone.
     assert_ne!(harness.output("association", "id"), first_id);
-    assert!(harness.read_back("association", &place, &record).await.is_none());
+    assert!(harness.is_gone(&place, &record).await);
     let record = harness.record("association").expect("recorded");
-    let observed = harness.read_back("association", &place, &record).await.expect("exists");
+    let observed = harness.observe("association", &place).await;
     assert_eq!(input(&observed, "network_acl_id"), Some(&json!(harness.output("acl-2", "id"))));
 
     let plan = harness.apply(&association_stack(&account, Some((&subnets[1], "acl-2")))).await;
     assert_eq!(action_of(&plan, "association"), Action::Replace);
     assert_eq!(acl_of(&ec2, &subnets[0]).await, (default_acl.clone(), true), "back on the default");
     assert_eq!(acl_of(&ec2, &subnets[1]).await, (harness.output("acl-2", "id"), false));
-    assert!(harness.read_back("association", &place, &record).await.is_none());
+    assert!(harness.is_gone(&place, &record).await);
 
     // Dropping the association and the ACLs from the program puts the subnet back on the
     // default ACL first, which is what lets the ACLs be deleted.
@@ -490,8 +472,8 @@ async fn subnet_network_acl_association_lifecycle() {
     let plan = harness.apply(&stack_with_vpc(&account, |_, _| {})).await;
     assert_eq!(action_of(&plan, "association"), Action::Delete);
     assert_eq!(acl_of(&ec2, &subnets[1]).await, (default_acl, true));
-    assert!(harness.read_back("association", &place, &record).await.is_none());
-    assert!(harness.read_back("acl-2", &place, &acl_record).await.is_none(), "ACL deleted");
+    assert!(harness.is_gone(&place, &record).await);
+    assert!(harness.is_gone(&place, &acl_record).await, "ACL deleted");
 
     for subnet in &subnets {
         ec2.delete_subnet().subnet_id(subnet).send().await.expect("subnet deleted");
@@ -521,7 +503,7 @@ fn flow_log_stack(account: &str, bucket: &str, traffic: &str, owner: &str) -> St
 
 /// A new S3 bucket in the binding's account, made through the raw client.
 async fn bucket(harness: &Harness, place: &ProviderBinding, name: &str) -> String {
-    let clients = harness.provider.clients(place).await.expect("clients");
+    let clients = harness.clients(place).await;
     clients.s3.create_bucket().bucket(name).send().await.expect("a bucket");
     name.to_owned()
 }
@@ -544,10 +526,8 @@ async fn raw_flow_logs(ec2: &aws_sdk_ec2::Client, vpc: &str) -> Vec<(String, Str
 
 #[tokio::test]
 async fn flow_log_to_s3_lifecycle() {
-    let harness = Harness::new();
-    let account = fresh_account();
-    let place = binding("main", &account, REGION);
-    let ec2 = ec2(&harness, &place).await;
+    let (harness, account, place) = Harness::with_fresh_account(REGION);
+    let ec2 = harness.clients(&place).await.ec2.clone();
     let bucket = bucket(&harness, &place, &format!("flow-logs-{account}")).await;
 
     let plan = harness.apply(&flow_log_stack(&account, &bucket, "ALL", "a")).await;
@@ -556,7 +536,7 @@ async fn flow_log_to_s3_lifecycle() {
     assert!(first_id.starts_with("fl-"), "{first_id}");
     let vpc = harness.output("vpc", "id");
     let record = harness.record("flow-log").expect("recorded");
-    let observed = harness.read_back("flow-log", &place, &record).await.expect("exists");
+    let observed = harness.observe("flow-log", &place).await;
     assert_eq!(input(&observed, "vpc_id"), Some(&json!(vpc)));
     assert_eq!(input(&observed, "traffic_type"), Some(&json!("ALL")));
     assert_eq!(input(&observed, "log_destination_type"), Some(&json!("s3")));
@@ -582,20 +562,18 @@ async fn flow_log_to_s3_lifecycle() {
     assert_eq!(action_of(&plan, "flow-log"), Action::Replace);
     let second_id = harness.output("flow-log", "id");
     assert_ne!(second_id, first_id, "a new traffic type makes a new flow log");
-    assert!(harness.read_back("flow-log", &place, &record).await.is_none(), "old one gone");
+    assert!(harness.is_gone(&place, &record).await, "old one gone");
     assert_eq!(raw_flow_logs(&ec2, &vpc).await, vec![(second_id, "REJECT".to_owned())]);
 
     let record = harness.record("flow-log").expect("recorded");
     harness.destroy(STACK).await;
-    assert!(harness.read_back("flow-log", &place, &record).await.is_none(), "destroy deleted it");
+    assert!(harness.is_gone(&place, &record).await, "destroy deleted it");
 }
 
 #[tokio::test]
 async fn flow_log_to_cloudwatch_logs() {
-    let harness = Harness::new();
-    let account = fresh_account();
-    let place = binding("main", &account, REGION);
-    let clients = harness.provider.clients(&place).await.expect("clients");
+    let (harness, account, place) = Harness::with_fresh_account(REGION);
+    let clients = harness.clients(&place).await;
     clients.logs.create_log_group().log_group_name("flow-logs-dev").send().await.expect("group");
     let trust = json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
         "Principal": {"Service": "vpc-flow-logs.amazonaws.com"}, "Action": "sts:AssumeRole"}]});
@@ -624,7 +602,7 @@ async fn flow_log_to_cloudwatch_logs() {
     let plan = harness.apply(&stack).await;
     assert_eq!(action_of(&plan, "flow-log"), Action::Create);
     let record = harness.record("flow-log").expect("recorded");
-    let observed = harness.read_back("flow-log", &place, &record).await.expect("exists");
+    let observed = harness.observe("flow-log", &place).await;
     assert_eq!(input(&observed, "log_destination_type"), Some(&json!("cloud-watch-logs")));
     assert_eq!(input(&observed, "log_destination"), Some(&json!(group_arn)));
     assert_eq!(input(&observed, "deliver_logs_permission_arn"), Some(&json!(role_arn)));
@@ -640,23 +618,7 @@ async fn flow_log_to_cloudwatch_logs() {
     assert_eq!(log.log_destination(), Some(group_arn.as_str()));
 
     harness.destroy(STACK).await;
-    assert!(harness.read_back("flow-log", &place, &record).await.is_none(), "destroy deleted it");
-}
-
-/// A request for a resource of `type_token` called `name`, as the engine would send it.
-fn request(
-    place: &ProviderBinding,
-    type_token: &str,
-    name: &str,
-    inputs: Value,
-) -> ResourceRequest {
-    ResourceRequest {
-        urn: Urn::new(STACK, &place.name, type_token, name),
-        name: name.to_owned(),
-        type_token: type_token.to_owned(),
-        binding: place.clone(),
-        inputs,
-    }
+    assert!(harness.is_gone(&place, &record).await, "destroy deleted it");
 }
 
 /// A VPC made through the raw client.
@@ -667,16 +629,15 @@ async fn raw_vpc(ec2: &aws_sdk_ec2::Client, cidr: &str) -> String {
 
 #[tokio::test]
 async fn a_flow_log_aws_cannot_make_is_an_error() {
-    let harness = Harness::new();
-    let account = fresh_account();
-    let place = binding("main", &account, REGION);
-    let ec2 = ec2(&harness, &place).await;
+    let (harness, account, place) = Harness::with_fresh_account(REGION);
+    let ec2 = harness.clients(&place).await.ec2.clone();
     let vpc = raw_vpc(&ec2, "10.42.0.0/16").await;
     let inputs = json!({
         "vpc_id": vpc, "traffic_type": "ALL", "log_destination_type": "s3",
         "log_destination": format!("arn:aws:s3:::no-such-bucket-{account}"), "tags": {},
     });
-    let failed = harness.provider.create(&request(&place, "aws:ec2/FlowLog", "lost", inputs)).await;
+    let failed =
+        harness.provider.create(&request(STACK, &place, "aws:ec2/FlowLog", "lost", inputs)).await;
     let error = failed.expect_err("no bucket, no flow log");
     assert!(error.message.contains("does not exist"), "{}", error.message);
     assert!(raw_flow_logs(&ec2, &vpc).await.is_empty(), "nothing was made");
@@ -686,37 +647,31 @@ async fn a_flow_log_aws_cannot_make_is_an_error() {
 
 #[tokio::test]
 async fn interrupted_creates_are_found_again() {
-    let harness = Harness::new();
-    let account = fresh_account();
-    let place = binding("main", &account, REGION);
-    let ec2 = ec2(&harness, &place).await;
+    let (harness, _, place) = Harness::with_fresh_account(REGION);
+    let ec2 = harness.clients(&place).await.ec2.clone();
     let vpc = raw_vpc(&ec2, "10.43.0.0/16").await;
     let provider = &harness.provider;
 
     // By ownership tag.
     let group_inputs =
         json!({"name": "found-dev", "description": "found", "vpc_id": vpc, "tags": {}});
-    let group = request(&place, "aws:ec2/SecurityGroup", "group", group_inputs.clone());
-    let made = provider.create(&group).await.expect("created");
-    let found = provider.find_owned(&group).await.expect("looked up").expect("found");
-    assert_eq!(found.get("id"), made.get("id"));
-    let stranger = request(&place, "aws:ec2/SecurityGroup", "other-group", group_inputs);
+    let group = request(STACK, &place, "aws:ec2/SecurityGroup", "group", group_inputs.clone());
+    let made = harness.create_and_find(&group).await;
+    let stranger = request(STACK, &place, "aws:ec2/SecurityGroup", "other-group", group_inputs);
     assert!(provider.find_owned(&stranger).await.expect("looked up").is_none());
 
     let group_id = made.get("id").and_then(Value::as_str).expect("group id").to_owned();
     let rule_inputs = json!({"security_group_id": group_id, "ip_protocol": "tcp", "from_port": 443,
         "to_port": 443, "cidr_ipv4": "10.1.0.0/16", "tags": {}});
-    let rule = request(&place, "aws:ec2/SecurityGroupIngressRule", "rule", rule_inputs.clone());
-    let made = provider.create(&rule).await.expect("created");
-    let found = provider.find_owned(&rule).await.expect("looked up").expect("found");
-    assert_eq!(found.get("id"), made.get("id"));
-    let egress = request(&place, "aws:ec2/SecurityGroupEgressRule", "rule", rule_inputs);
+    let rule =
+        request(STACK, &place, "aws:ec2/SecurityGroupIngressRule", "rule", rule_inputs.clone());
+    harness.create_and_find(&rule).await;
+    let egress = request(STACK, &place, "aws:ec2/SecurityGroupEgressRule", "rule", rule_inputs);
     assert!(provider.find_owned(&egress).await.expect("looked up").is_none(), "other direction");
 
-    let acl = request(&place, "aws:ec2/NetworkAcl", "acl", json!({"vpc_id": vpc, "tags": {}}));
-    let made = provider.create(&acl).await.expect("created");
-    let found = provider.find_owned(&acl).await.expect("looked up").expect("found");
-    assert_eq!(found.get("id"), made.get("id"));
+    let acl =
+        request(STACK, &place, "aws:ec2/NetworkAcl", "acl", json!({"vpc_id": vpc, "tags": {}}));
+    let made = harness.create_and_find(&acl).await;
 
     // By deterministic key.
     let acl_id = made.get("id").and_then(Value::as_str).expect("ACL id").to_owned();
@@ -724,10 +679,8 @@ async fn interrupted_creates_are_found_again() {
         json!({"network_acl_id": acl_id, "rule_number": number, "egress": false, "protocol": "udp",
             "rule_action": "allow", "cidr_block": "10.1.0.0/16", "from_port": 53, "to_port": 53})
     };
-    let entry = request(&place, "aws:ec2/NetworkAclEntry", "entry", entry_inputs(120));
-    let made = provider.create(&entry).await.expect("created");
-    let found = provider.find_owned(&entry).await.expect("looked up").expect("found");
-    assert_eq!(found.get("id"), made.get("id"));
-    let unmade = request(&place, "aws:ec2/NetworkAclEntry", "entry", entry_inputs(130));
+    let entry = request(STACK, &place, "aws:ec2/NetworkAclEntry", "entry", entry_inputs(120));
+    harness.create_and_find(&entry).await;
+    let unmade = request(STACK, &place, "aws:ec2/NetworkAclEntry", "entry", entry_inputs(130));
     assert!(provider.find_owned(&unmade).await.expect("looked up").is_none());
 }

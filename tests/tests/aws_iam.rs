@@ -4,18 +4,14 @@
 
 use cairn_dsl::aws::iam::{Role, RolePolicy, RolePolicyAttachment};
 use cairn_dsl::{Declare, Stack, json_document, tags};
-use cairn_engine::{Action, Plan, Provider, RecordedResource, ResourceRequest, Urn};
-use cairn_tests::{Harness, binding, fresh_account};
+use cairn_engine::{Action, Provider};
+use cairn_tests::{Harness, action_of, as_another, binding, recorded, request};
 use serde_json::{Value, json};
 
 const REGION: &str = "us-east-1";
 const STACK: &str = "iam-test";
 const CONFIG_ROLE_POLICY: &str = "arn:aws:iam::aws:policy/service-role/AWS_ConfigRole";
 const READ_ONLY_POLICY: &str = "arn:aws:iam::aws:policy/ReadOnlyAccess";
-
-fn action_of(plan: &Plan, name: &str) -> Action {
-    plan.steps.iter().find(|step| step.name == name).map(|step| step.action).unwrap_or(Action::NoOp)
-}
 
 /// A trust policy that lets `service` assume the role.
 fn trust(service: &str) -> String {
@@ -57,10 +53,8 @@ fn role_stack(account: &str, spec: &RoleSpec<'_>) -> Stack {
 
 #[tokio::test]
 async fn role_lifecycle() {
-    let harness = Harness::new();
-    let account = fresh_account();
-    let place = binding("main", &account, REGION);
-    let iam = harness.provider.clients(&place).await.expect("clients").iam.clone();
+    let (harness, account, place) = Harness::with_fresh_account(REGION);
+    let iam = harness.clients(&place).await.iam.clone();
     let first = RoleSpec {
         name: "app-role-t1",
         service: "ec2.amazonaws.com",
@@ -79,7 +73,7 @@ async fn role_lifecycle() {
     );
     let unique_id = harness.output("role", "unique_id");
     assert!(!unique_id.is_empty());
-    let observed = harness.read_back("role", &place, &record).await.expect("exists");
+    let observed = harness.observe("role", &place).await;
     assert_eq!(observed.inputs.get("name"), Some(&json!("app-role-t1")));
     assert_eq!(observed.inputs.get("assume_role_policy"), Some(&json!(trust("ec2.amazonaws.com"))));
     assert_eq!(observed.inputs.get("description"), Some(&json!("first")));
@@ -109,7 +103,7 @@ async fn role_lifecycle() {
     assert_eq!(action_of(&plan, "role"), Action::Update);
     assert_eq!(harness.output("role", "unique_id"), unique_id, "an update keeps the role");
     let record = harness.record("role").expect("recorded");
-    let observed = harness.read_back("role", &place, &record).await.expect("exists");
+    let observed = harness.observe("role", &place).await;
     assert_eq!(
         observed.inputs.get("assume_role_policy"),
         Some(&json!(trust("lambda.amazonaws.com")))
@@ -124,12 +118,12 @@ async fn role_lifecycle() {
     assert_eq!(action_of(&plan, "role"), Action::Replace);
     assert_eq!(harness.output("role", "id"), "app-role-t2");
     assert_ne!(harness.output("role", "unique_id"), unique_id, "a new name makes a new role");
-    assert!(harness.read_back("role", &place, &old_record).await.is_none(), "the old role is gone");
+    assert!(harness.is_gone(&place, &old_record).await, "the old role is gone");
 
     let record = harness.record("role").expect("recorded");
     harness.destroy(STACK).await;
     assert!(harness.record("role").is_none());
-    assert!(harness.read_back("role", &place, &record).await.is_none(), "destroy deleted it");
+    assert!(harness.is_gone(&place, &record).await, "destroy deleted it");
 }
 
 fn policy_stack(account: &str, action: &str, policy_name: &str, managed: &str) -> Stack {
@@ -155,10 +149,8 @@ async fn attached(iam: &aws_sdk_iam::Client, role: &str) -> Vec<String> {
 
 #[tokio::test]
 async fn inline_policies_and_attachments() {
-    let harness = Harness::new();
-    let account = fresh_account();
-    let place = binding("main", &account, REGION);
-    let iam = harness.provider.clients(&place).await.expect("clients").iam.clone();
+    let (harness, account, place) = Harness::with_fresh_account(REGION);
+    let iam = harness.clients(&place).await.iam.clone();
 
     let plan =
         harness.apply(&policy_stack(&account, "s3:GetObject", "read", CONFIG_ROLE_POLICY)).await;
@@ -167,12 +159,11 @@ async fn inline_policies_and_attachments() {
     assert_eq!(harness.output("inline", "id"), "config-role-t1:read");
     assert_eq!(harness.output("managed", "id"), format!("config-role-t1:{CONFIG_ROLE_POLICY}"));
     let inline = harness.record("inline").expect("recorded");
-    let observed = harness.read_back("inline", &place, &inline).await.expect("exists");
+    let observed = harness.observe("inline", &place).await;
     assert_eq!(observed.inputs.get("role"), Some(&json!("config-role-t1")));
     assert_eq!(observed.inputs.get("name"), Some(&json!("read")));
     assert_eq!(observed.inputs.get("policy"), inline.inputs.get("policy"));
-    let managed = harness.record("managed").expect("recorded");
-    let observed = harness.read_back("managed", &place, &managed).await.expect("exists");
+    let observed = harness.observe("managed", &place).await;
     assert_eq!(observed.inputs.get("policy_arn"), Some(&json!(CONFIG_ROLE_POLICY)));
     assert_eq!(attached(&iam, "config-role-t1").await, [CONFIG_ROLE_POLICY]);
 
@@ -181,7 +172,7 @@ async fn inline_policies_and_attachments() {
     assert_eq!(action_of(&plan, "inline"), Action::Update);
     assert_eq!(action_of(&plan, "managed"), Action::NoOp);
     let inline = harness.record("inline").expect("recorded");
-    let observed = harness.read_back("inline", &place, &inline).await.expect("exists");
+    let observed = harness.observe("inline", &place).await;
     let policy = observed.inputs.get("policy").and_then(Value::as_str).unwrap_or_default();
     assert!(policy.contains("s3:PutObject"), "{policy}");
 
@@ -192,7 +183,7 @@ async fn inline_policies_and_attachments() {
     assert_eq!(action_of(&plan, "managed"), Action::Replace);
     assert_eq!(action_of(&plan, "role"), Action::NoOp);
     assert_eq!(harness.output("inline", "id"), "config-role-t1:write");
-    assert!(harness.read_back("inline", &place, &old_inline).await.is_none(), "old policy gone");
+    assert!(harness.is_gone(&place, &old_inline).await, "old policy gone");
     assert_eq!(attached(&iam, "config-role-t1").await, [READ_ONLY_POLICY], "old one detached");
     let names = iam.list_role_policies().role_name("config-role-t1").send().await.expect("listed");
     assert_eq!(names.policy_names(), ["write"]);
@@ -200,18 +191,16 @@ async fn inline_policies_and_attachments() {
     let inline = harness.record("inline").expect("recorded");
     let managed = harness.record("managed").expect("recorded");
     harness.destroy(STACK).await;
-    assert!(harness.read_back("inline", &place, &inline).await.is_none());
-    assert!(harness.read_back("managed", &place, &managed).await.is_none());
+    assert!(harness.is_gone(&place, &inline).await);
+    assert!(harness.is_gone(&place, &managed).await);
     let gone = iam.get_role().role_name("config-role-t1").send().await;
     assert!(gone.is_err(), "the role is gone too");
 }
 
 #[tokio::test]
 async fn destroy_removes_policies_put_outside_cairn() {
-    let harness = Harness::new();
-    let account = fresh_account();
-    let place = binding("main", &account, REGION);
-    let iam = harness.provider.clients(&place).await.expect("clients").iam.clone();
+    let (harness, account, place) = Harness::with_fresh_account(REGION);
+    let iam = harness.clients(&place).await.iam.clone();
     let spec = RoleSpec {
         name: "busy-role-t1",
         service: "ec2.amazonaws.com",
@@ -248,34 +237,23 @@ async fn destroy_removes_policies_put_outside_cairn() {
 
 #[tokio::test]
 async fn find_owned_finds_a_role_by_name_and_ownership_tag() {
-    let harness = Harness::new();
-    let account = fresh_account();
-    let place = binding("main", &account, REGION);
-    let request = ResourceRequest {
-        urn: Urn::new(STACK, "main", "aws:iam/Role", "adopted"),
-        name: "adopted".to_owned(),
-        type_token: "aws:iam/Role".to_owned(),
-        binding: place.clone(),
-        inputs: json!({
-            "name": "adopted-role-t1",
-            "assume_role_policy": trust("ec2.amazonaws.com"),
-            "tags": {"CostCenter": "cc-1"},
-        }),
-    };
+    let (harness, _, place) = Harness::with_fresh_account(REGION);
+    let inputs = json!({
+        "name": "adopted-role-t1",
+        "assume_role_policy": trust("ec2.amazonaws.com"),
+        "tags": {"CostCenter": "cc-1"},
+    });
+    let request = request(STACK, &place, "aws:iam/Role", "adopted", inputs);
     let created = harness.provider.create(&request).await.expect("created");
     let found = harness.provider.find_owned(&request).await.expect("looked up").expect("found");
     assert_eq!(found.get("id"), created.get("id"));
     assert_eq!(found.get("unique_id"), created.get("unique_id"));
 
     // The same name under another URN is someone else's role: not adopted.
-    let other = ResourceRequest {
-        urn: Urn::new(STACK, "main", "aws:iam/Role", "other"),
-        ..request.clone()
-    };
+    let other = as_another(STACK, &request, "other");
     assert!(harness.provider.find_owned(&other).await.expect("looked up").is_none());
 
-    let prior =
-        RecordedResource { inputs: request.inputs.clone(), outputs: Value::Object(created) };
+    let prior = recorded(&request, created);
     harness.provider.delete(&request, &prior).await.expect("deleted");
     assert!(harness.provider.find_owned(&request).await.expect("looked up").is_none());
 }

@@ -7,38 +7,14 @@ use std::collections::BTreeMap;
 use cairn_dsl::aws::cloudwatch::{Dashboard, MetricAlarm};
 use cairn_dsl::aws::logs::{LogGroup, MetricFilter};
 use cairn_dsl::{Declare, Stack, json_document, tags};
-use cairn_engine::{
-    Action, Observed, Plan, Provider, ProviderBinding, RecordedResource, ResourceRequest, Urn,
+use cairn_engine::{Action, Provider, ProviderBinding, ResourceRequest};
+use cairn_tests::{
+    Harness, action_of, as_another, assert_refused, recorded, request, tag_map, tagged_stack,
 };
-use cairn_tests::{Harness, binding, fresh_account};
 use serde_json::{Value, json};
 
 const REGION: &str = "us-east-1";
 const STACK: &str = "monitoring-test";
-
-fn action_of(plan: &Plan, name: &str) -> Action {
-    plan.steps.iter().find(|step| step.name == name).map(|step| step.action).unwrap_or(Action::NoOp)
-}
-
-/// A stack with the mandatory tags as defaults and one binding in `account`.
-fn new_stack(account: &str) -> (Stack, cairn_dsl::Binding) {
-    let stack = Stack::new(STACK);
-    stack.set_default_tags(tags([("CostCenter", "cc-1"), ("Environment", "test")]));
-    let main = stack.provider(binding("main", account, REGION));
-    (stack, main)
-}
-
-/// Reads `name` back and checks that every input the state records (what the program
-/// asked for) is what AWS reports.
-async fn read_back_as_recorded(harness: &Harness, name: &str, place: &ProviderBinding) -> Observed {
-    let record = harness.record(name).unwrap_or_else(|| panic!("`{name}` is recorded"));
-    let observed = harness.read_back(name, place, &record).await.expect("it exists");
-    let asked = record.inputs.as_object().expect("recorded inputs are an object");
-    for (property, value) in asked {
-        assert_eq!(observed.inputs.get(property), Some(value), "`{name}` property `{property}`");
-    }
-    observed
-}
 
 struct AlarmVersion {
     name: &'static str,
@@ -48,7 +24,7 @@ struct AlarmVersion {
 }
 
 fn alarm_stack(account: &str, version: &AlarmVersion) -> Stack {
-    let (stack, main) = new_stack(account);
+    let (stack, main) = tagged_stack(STACK, account, REGION);
     main.add(
         MetricAlarm::new("rejects")
             .alarm_name(version.name)
@@ -74,23 +50,14 @@ async fn raw_alarm_tags(
     place: &ProviderBinding,
     arn: &str,
 ) -> BTreeMap<String, String> {
-    let clients = harness.provider.clients(place).await.expect("clients");
+    let clients = harness.clients(place).await;
     let found = clients.cloudwatch.list_tags_for_resource().resource_arn(arn).send().await;
-    found
-        .expect("alarm tags")
-        .tags()
-        .iter()
-        .map(|tag| {
-            (tag.key().unwrap_or_default().to_owned(), tag.value().unwrap_or_default().to_owned())
-        })
-        .collect()
+    tag_map(found.expect("alarm tags").tags().iter().map(|tag| (tag.key(), tag.value())))
 }
 
 #[tokio::test]
 async fn metric_alarm_lifecycle() {
-    let harness = Harness::new();
-    let account = fresh_account();
-    let place = binding("main", &account, REGION);
+    let (harness, account, place) = Harness::with_fresh_account(REGION);
     let first = AlarmVersion {
         name: "rejects-test",
         threshold: json!(100),
@@ -103,7 +70,7 @@ async fn metric_alarm_lifecycle() {
     assert_eq!(harness.output("rejects", "id"), "rejects-test");
     let arn = harness.output("rejects", "arn");
     assert_eq!(arn, format!("arn:aws:cloudwatch:{REGION}:{account}:alarm:rejects-test"));
-    let observed = read_back_as_recorded(&harness, "rejects", &place).await;
+    let observed = harness.observe_as_recorded("rejects", &place, &[]).await;
     assert_eq!(observed.inputs.get("threshold"), Some(&json!(100)));
     assert_eq!(
         observed.inputs.get("tags"),
@@ -126,7 +93,7 @@ async fn metric_alarm_lifecycle() {
     let plan = harness.apply(&alarm_stack(&account, &second)).await;
     assert_eq!(action_of(&plan, "rejects"), Action::Update);
     assert_eq!(harness.output("rejects", "id"), "rejects-test", "an update keeps the alarm");
-    let observed = read_back_as_recorded(&harness, "rejects", &place).await;
+    let observed = harness.observe_as_recorded("rejects", &place, &[]).await;
     assert_eq!(observed.inputs.get("threshold"), Some(&json!(2.5)));
     let raw_tags = raw_alarm_tags(&harness, &place, &arn).await;
     assert_eq!(raw_tags.get("cairn:urn"), Some(&urn), "the update keeps the ownership tag");
@@ -138,17 +105,17 @@ async fn metric_alarm_lifecycle() {
     let plan = harness.apply(&alarm_stack(&account, &third)).await;
     assert_eq!(action_of(&plan, "rejects"), Action::Replace);
     assert_eq!(harness.output("rejects", "id"), "rejects-renamed-test");
-    assert!(harness.read_back("rejects", &place, &old_record).await.is_none(), "old alarm gone");
-    read_back_as_recorded(&harness, "rejects", &place).await;
+    assert!(harness.is_gone(&place, &old_record).await, "old alarm gone");
+    harness.observe_as_recorded("rejects", &place, &[]).await;
 
     let record = harness.record("rejects").expect("recorded");
     harness.destroy(STACK).await;
     assert!(harness.record("rejects").is_none());
-    assert!(harness.read_back("rejects", &place, &record).await.is_none(), "destroy deleted it");
+    assert!(harness.is_gone(&place, &record).await, "destroy deleted it");
 }
 
 fn dashboard_stack(account: &str, name: &str, metric: &str) -> Stack {
-    let (stack, main) = new_stack(account);
+    let (stack, main) = tagged_stack(STACK, account, REGION);
     let body = json!({
         "widgets": [{
             "type": "metric",
@@ -166,9 +133,7 @@ fn dashboard_stack(account: &str, name: &str, metric: &str) -> Stack {
 
 #[tokio::test]
 async fn dashboard_lifecycle() {
-    let harness = Harness::new();
-    let account = fresh_account();
-    let place = binding("main", &account, REGION);
+    let (harness, account, place) = Harness::with_fresh_account(REGION);
 
     let plan = harness.apply(&dashboard_stack(&account, "network-test", "RejectedPackets")).await;
     assert_eq!(action_of(&plan, "network"), Action::Create);
@@ -177,13 +142,13 @@ async fn dashboard_lifecycle() {
         harness.output("network", "arn"),
         format!("arn:aws:cloudwatch::{account}:dashboard/network-test")
     );
-    read_back_as_recorded(&harness, "network", &place).await;
+    harness.observe_as_recorded("network", &place, &[]).await;
 
     let plan = harness.apply(&dashboard_stack(&account, "network-test", "RejectedBytes")).await;
     assert_eq!(action_of(&plan, "network"), Action::Update);
     assert_eq!(harness.output("network", "id"), "network-test", "an update keeps the dashboard");
-    read_back_as_recorded(&harness, "network", &place).await;
-    let clients = harness.provider.clients(&place).await.expect("clients");
+    harness.observe_as_recorded("network", &place, &[]).await;
+    let clients = harness.clients(&place).await;
     let raw = clients.cloudwatch.get_dashboard().dashboard_name("network-test").send().await;
     assert!(raw.expect("dashboard").dashboard_body().unwrap_or_default().contains("RejectedBytes"));
 
@@ -204,14 +169,14 @@ async fn dashboard_lifecycle() {
         harness.apply(&dashboard_stack(&account, "network-renamed-test", "RejectedBytes")).await;
     assert_eq!(action_of(&plan, "network"), Action::Replace);
     assert_eq!(harness.output("network", "id"), "network-renamed-test");
-    assert!(harness.read_back("network", &place, &old_record).await.is_none(), "old one gone");
+    assert!(harness.is_gone(&place, &old_record).await, "old one gone");
     let old = clients.cloudwatch.get_dashboard().dashboard_name("network-test").send().await;
     assert!(old.is_err(), "AWS no longer has the old dashboard");
 
     let record = harness.record("network").expect("recorded");
     harness.destroy(STACK).await;
     assert!(harness.record("network").is_none());
-    assert!(harness.read_back("network", &place, &record).await.is_none(), "destroy deleted it");
+    assert!(harness.is_gone(&place, &record).await, "destroy deleted it");
 }
 
 struct LogsVersion {
@@ -228,7 +193,7 @@ const REJECT_PATTERN: &str = "[version, account, eni, source, destination, srcpo
                               protocol, packets, bytes, start, end, action=\"REJECT\", status]";
 
 fn logs_stack(account: &str, version: &LogsVersion) -> Stack {
-    let (stack, main) = new_stack(account);
+    let (stack, main) = tagged_stack(STACK, account, REGION);
     let mut group = LogGroup::new("flow-logs")
         .name("flow-logs-test")
         .kms_key_id(version.kms_key.as_str())
@@ -252,7 +217,7 @@ fn logs_stack(account: &str, version: &LogsVersion) -> Stack {
 
 /// A KMS key in the binding's account, made with the raw client.
 async fn kms_key(harness: &Harness, place: &ProviderBinding) -> String {
-    let clients = harness.provider.clients(place).await.expect("clients");
+    let clients = harness.clients(place).await;
     let created = clients.kms.create_key().description("log group key").send().await.expect("key");
     created.key_metadata().map(|key| key.arn().unwrap_or_default().to_owned()).expect("key ARN")
 }
@@ -263,7 +228,7 @@ async fn raw_group(
     place: &ProviderBinding,
     name: &str,
 ) -> Option<aws_sdk_cloudwatchlogs::types::LogGroup> {
-    let clients = harness.provider.clients(place).await.expect("clients");
+    let clients = harness.clients(place).await;
     let found = clients.logs.describe_log_groups().log_group_name_prefix(name).send().await;
     found
         .expect("log groups")
@@ -275,9 +240,7 @@ async fn raw_group(
 
 #[tokio::test]
 async fn log_group_and_metric_filter_lifecycle() {
-    let harness = Harness::new();
-    let account = fresh_account();
-    let place = binding("main", &account, REGION);
+    let (harness, account, place) = Harness::with_fresh_account(REGION);
     let first = LogsVersion {
         kms_key: kms_key(&harness, &place).await,
         retention: Some(7),
@@ -295,9 +258,9 @@ async fn log_group_and_metric_filter_lifecycle() {
     let arn = harness.output("flow-logs", "arn");
     assert_eq!(arn, format!("arn:aws:logs:{REGION}:{account}:log-group:flow-logs-test"));
     assert_eq!(harness.output("rejects", "id"), "flow-logs-test:rejects-test");
-    read_back_as_recorded(&harness, "flow-logs", &place).await;
-    read_back_as_recorded(&harness, "rejects", &place).await;
-    let clients = harness.provider.clients(&place).await.expect("clients");
+    harness.observe_as_recorded("flow-logs", &place, &[]).await;
+    harness.observe_as_recorded("rejects", &place, &[]).await;
+    let clients = harness.clients(&place).await;
     let raw_tags = clients.logs.list_tags_for_resource().resource_arn(&arn).send().await;
     let urn = harness.record("flow-logs").expect("recorded").urn;
     assert_eq!(
@@ -325,14 +288,14 @@ async fn log_group_and_metric_filter_lifecycle() {
     assert_eq!(action_of(&plan, "rejects"), Action::Update);
     assert_eq!(harness.output("flow-logs", "id"), "flow-logs-test");
     assert_eq!(harness.output("rejects", "id"), "flow-logs-test:rejects-test");
-    read_back_as_recorded(&harness, "flow-logs", &place).await;
-    let observed = read_back_as_recorded(&harness, "rejects", &place).await;
+    harness.observe_as_recorded("flow-logs", &place, &[]).await;
+    let observed = harness.observe_as_recorded("rejects", &place, &[]).await;
     assert_eq!(observed.inputs.get("default_value"), Some(&json!(0.5)));
 
     let third = LogsVersion { retention: None, ..second };
     let plan = harness.apply(&logs_stack(&account, &third)).await;
     assert_eq!(action_of(&plan, "flow-logs"), Action::Update);
-    let observed = read_back_as_recorded(&harness, "flow-logs", &place).await;
+    let observed = harness.observe_as_recorded("flow-logs", &place, &[]).await;
     assert_eq!(observed.inputs.get("retention_in_days"), None, "events are kept forever again");
     let raw = raw_group(&harness, &place, "flow-logs-test").await.expect("the group");
     assert_eq!(raw.retention_in_days(), None);
@@ -344,8 +307,8 @@ async fn log_group_and_metric_filter_lifecycle() {
     let plan = harness.apply(&logs_stack(&account, &fourth)).await;
     assert_eq!(action_of(&plan, "flow-logs"), Action::Replace);
     assert_eq!(action_of(&plan, "rejects"), Action::Replace, "it reads the replaced group");
-    read_back_as_recorded(&harness, "flow-logs", &place).await;
-    read_back_as_recorded(&harness, "rejects", &place).await;
+    harness.observe_as_recorded("flow-logs", &place, &[]).await;
+    harness.observe_as_recorded("rejects", &place, &[]).await;
     let raw = raw_group(&harness, &place, "flow-logs-test").await.expect("the new group");
     assert_eq!(raw.kms_key_id(), Some(fourth.kms_key.as_str()));
     assert_ne!(raw.creation_time(), created_at, "a new group under the same name");
@@ -356,45 +319,29 @@ async fn log_group_and_metric_filter_lifecycle() {
     assert_eq!(action_of(&plan, "flow-logs"), Action::NoOp);
     assert_eq!(action_of(&plan, "rejects"), Action::Replace);
     assert_eq!(harness.output("rejects", "id"), "flow-logs-test:rejects-renamed-test");
-    assert!(harness.read_back("rejects", &place, &old_filter).await.is_none(), "old filter gone");
-    read_back_as_recorded(&harness, "rejects", &place).await;
+    assert!(harness.is_gone(&place, &old_filter).await, "old filter gone");
+    harness.observe_as_recorded("rejects", &place, &[]).await;
 
     let group = harness.record("flow-logs").expect("recorded");
     let filter = harness.record("rejects").expect("recorded");
     harness.destroy(STACK).await;
     assert!(harness.record("flow-logs").is_none() && harness.record("rejects").is_none());
-    assert!(harness.read_back("rejects", &place, &filter).await.is_none(), "filter deleted");
-    assert!(harness.read_back("flow-logs", &place, &group).await.is_none(), "group deleted");
-}
-
-/// A request for a resource of `type_token` called `name`, as the engine would send it.
-fn request(
-    place: &ProviderBinding,
-    type_token: &str,
-    name: &str,
-    inputs: Value,
-) -> ResourceRequest {
-    ResourceRequest {
-        urn: Urn::new(STACK, &place.name, type_token, name),
-        name: name.to_owned(),
-        type_token: type_token.to_owned(),
-        binding: place.clone(),
-        inputs,
-    }
+    assert!(harness.is_gone(&place, &filter).await, "filter deleted");
+    assert!(harness.is_gone(&place, &group).await, "group deleted");
 }
 
 #[tokio::test]
 async fn interrupted_creates_are_found_by_ownership_tag() {
-    let harness = Harness::new();
-    let account = fresh_account();
-    let place = binding("main", &account, REGION);
+    let (harness, _, place) = Harness::with_fresh_account(REGION);
     let group = request(
+        STACK,
         &place,
         "aws:logs/LogGroup",
         "orphan-group",
         json!({"name": "orphan-group-test", "retention_in_days": 7, "tags": {"CostCenter": "cc-1"}}),
     );
     let alarm = request(
+        STACK,
         &place,
         "aws:cloudwatch/MetricAlarm",
         "orphan-alarm",
@@ -408,19 +355,13 @@ async fn interrupted_creates_are_found_by_ownership_tag() {
 
     for created in [&group, &alarm] {
         // The create succeeds but the state never hears of it (a crash), then recovery asks.
-        let outputs = harness.provider.create(created).await.expect("create");
-        let found = harness.provider.find_owned(created).await.expect("find_owned");
-        assert_eq!(found.as_ref().and_then(|found| found.get("id")), outputs.get("id"));
+        let outputs = harness.create_and_find(created).await;
 
         // Same name, another URN: not ours, so not adopted.
-        let stranger = ResourceRequest {
-            urn: Urn::new(STACK, &place.name, &created.type_token, "someone-else"),
-            ..created.clone()
-        };
+        let stranger = as_another(STACK, created, "someone-else");
         assert_eq!(harness.provider.find_owned(&stranger).await.expect("find_owned"), None);
 
-        let prior =
-            RecordedResource { inputs: created.inputs.clone(), outputs: Value::Object(outputs) };
+        let prior = recorded(created, outputs);
         harness.provider.delete(created, &prior).await.expect("delete");
         assert_eq!(harness.provider.find_owned(created).await.expect("find_owned"), None);
         assert_eq!(harness.provider.read(created, &prior).await.expect("read"), None);
@@ -429,7 +370,7 @@ async fn interrupted_creates_are_found_by_ownership_tag() {
 
 #[test]
 fn bad_monitoring_inputs_stop_the_plan() {
-    let (stack, main) = new_stack("000000000000");
+    let (stack, main) = tagged_stack(STACK, "000000000000", REGION);
     main.add(
         MetricAlarm::new("alarm")
             .alarm_name("alarm-test")
@@ -452,24 +393,20 @@ fn bad_monitoring_inputs_stop_the_plan() {
             .default_value(json!("x")),
     );
 
-    let errors = match cairn_engine::plan(&stack.spec(), &cairn_engine::Snapshot::default()) {
-        Err(cairn_engine::PlanError::Declarations(errors)) => errors,
-        other => panic!("the plan must stop on bad input, got {other:?}"),
-    };
-    let text = errors.to_string();
-    for expected in [
-        "property `statistic`: `Total` is not a value AWS accepts here",
-        "property `comparison_operator`: `Bogus` is not a value AWS accepts here",
-        "property `period`: a period of 45 s",
-        "property `evaluation_periods`: 0 evaluation periods",
-        "property `threshold`: `\"high\"` is not a number",
-        "property `dashboard_body`: it is not valid JSON",
-        "property `name`: `bad name!` is not a log group name",
-        "property `retention_in_days`: 31 days is not a retention period AWS offers",
-        "`filter` (aws:logs/MetricFilter) property `name`: `a:b` contains `:` or `*`",
-        "`filter` (aws:logs/MetricFilter) property `pattern`: it is not set",
-        "property `default_value`: `\"x\"` is not a number",
-    ] {
-        assert!(text.contains(expected), "missing `{expected}` in:\n{text}");
-    }
+    assert_refused(
+        &stack,
+        &[
+            "property `statistic`: `Total` is not a value AWS accepts here",
+            "property `comparison_operator`: `Bogus` is not a value AWS accepts here",
+            "property `period`: a period of 45 s",
+            "property `evaluation_periods`: 0 evaluation periods",
+            "property `threshold`: `\"high\"` is not a number",
+            "property `dashboard_body`: it is not valid JSON",
+            "property `name`: `bad name!` is not a log group name",
+            "property `retention_in_days`: 31 days is not a retention period AWS offers",
+            "`filter` (aws:logs/MetricFilter) property `name`: `a:b` contains `:` or `*`",
+            "`filter` (aws:logs/MetricFilter) property `pattern`: it is not set",
+            "property `default_value`: `\"x\"` is not a number",
+        ],
+    );
 }

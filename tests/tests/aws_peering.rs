@@ -6,19 +6,11 @@ use cairn_dsl::aws::ec2::{
     Vpc, VpcPeeringConnection, VpcPeeringConnectionAccepter, VpcPeeringConnectionOptions,
 };
 use cairn_dsl::{Declare, Stack, secret, tags};
-use cairn_engine::{Action, Plan, Provider, ProviderBinding, ResourceRequest, Urn};
-use cairn_tests::{Harness, binding, fresh_account};
-use serde_json::{Value, json};
+use cairn_engine::{Action, Provider, ProviderBinding};
+use cairn_tests::{Harness, action_of, binding, fresh_account, request};
+use serde_json::json;
 
 const STACK: &str = "peering-test";
-
-fn action_of(plan: &Plan, name: &str) -> Action {
-    plan.steps.iter().find(|step| step.name == name).map(|step| step.action).unwrap_or(Action::NoOp)
-}
-
-async fn ec2(harness: &Harness, place: &ProviderBinding) -> aws_sdk_ec2::Client {
-    harness.provider.clients(place).await.expect("clients").ec2.clone()
-}
 
 /// Connection `id` as `ec2` sees it: (status, requester DNS option, accepter DNS option).
 async fn seen_from(ec2: &aws_sdk_ec2::Client, id: &str) -> (String, Option<bool>, Option<bool>) {
@@ -51,7 +43,8 @@ async fn accounts_are_isolated() {
     stack.provider(place_b.clone()).add(Vpc::new("vpc-b").cidr_block("10.1.0.0/16"));
     harness.apply(&stack).await;
     let (vpc_a, vpc_b) = (harness.output("vpc-a", "id"), harness.output("vpc-b", "id"));
-    let (ec2_a, ec2_b) = (ec2(&harness, &place_a).await, ec2(&harness, &place_b).await);
+    let (ec2_a, ec2_b) =
+        (harness.clients(&place_a).await.ec2.clone(), harness.clients(&place_b).await.ec2.clone());
 
     for (client, own, foreign) in [(&ec2_a, &vpc_a, &vpc_b), (&ec2_b, &vpc_b, &vpc_a)] {
         let seen = client.describe_vpcs().vpc_ids(own).send().await.expect("its own VPC");
@@ -123,7 +116,7 @@ async fn accepter_role(harness: &Harness, place: &ProviderBinding, trusted: &str
     let trust = json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
         "Principal": {"AWS": format!("arn:aws:iam::{trusted}:root")}, "Action": "sts:AssumeRole",
         "Condition": {"StringEquals": {"sts:ExternalId": "peering-ext-id"}}}]});
-    let clients = harness.provider.clients(place).await.expect("clients");
+    let clients = harness.clients(place).await;
     let created = clients
         .iam
         .create_role()
@@ -142,7 +135,8 @@ async fn cross_account_cross_region_peering() {
     let a = binding("a", &account_a, "us-east-1");
     let b = binding("b", &account_b, "us-east-2");
     let role = accepter_role(&harness, &b, &account_a).await;
-    let (ec2_a, ec2_b) = (ec2(&harness, &a).await, ec2(&harness, &b).await);
+    let (ec2_a, ec2_b) =
+        (harness.clients(&a).await.ec2.clone(), harness.clients(&b).await.ec2.clone());
     let mut peering = Peering {
         a: &a,
         b: &b,
@@ -168,7 +162,7 @@ async fn cross_account_cross_region_peering() {
     assert_eq!(seen_from(&ec2_b, &pcx).await, both_on, "seen from B in us-east-2");
 
     let record = harness.record("pcx").expect("recorded");
-    let observed = harness.read_back("pcx", &a, &record).await.expect("exists");
+    let observed = harness.observe("pcx", &a).await;
     assert_eq!(observed.inputs.get("vpc_id"), Some(&json!(harness.output("vpc-a", "id"))));
     assert_eq!(observed.inputs.get("peer_vpc_id"), Some(&json!(harness.output("vpc-b", "id"))));
     assert_eq!(observed.inputs.get("peer_owner_id"), Some(&json!(account_b)));
@@ -176,12 +170,12 @@ async fn cross_account_cross_region_peering() {
     assert_eq!(observed.inputs.get("tags"), Some(&json!({"Side": "requester"})));
     assert_eq!(observed.outputs.get("status"), Some(&json!("active")));
     let accepter = harness.record("accepter").expect("recorded");
-    let observed = harness.read_back("accepter", &b, &accepter).await.expect("exists");
+    let observed = harness.observe("accepter", &b).await;
     assert_eq!(observed.inputs.get("vpc_peering_connection_id"), Some(&json!(pcx)));
     let accepter_tags = json!({"Side": "accepter", "Owner": "x"});
     assert_eq!(observed.inputs.get("tags"), Some(&accepter_tags), "B's own tags");
     let options = harness.record("accepter-options").expect("recorded");
-    let observed = harness.read_back("accepter-options", &b, &options).await.expect("exists");
+    let observed = harness.observe("accepter-options", &b).await;
     assert_eq!(observed.inputs.get("allow_dns_resolution_from_remote_vpc"), Some(&json!(true)));
     assert_eq!(observed.inputs.get("side"), Some(&json!("accepter")));
 
@@ -216,9 +210,9 @@ async fn cross_account_cross_region_peering() {
     harness.destroy(STACK).await;
     // moto keeps deleted connections listed as `deleted` (AWS does too, for a while).
     assert_eq!(seen_from(&ec2_a, &pcx).await.0, "deleted");
-    assert!(harness.read_back("pcx", &a, &record).await.is_none(), "gone for A");
-    assert!(harness.read_back("accepter", &b, &accepter).await.is_none(), "gone for B");
-    assert!(harness.read_back("accepter-options", &b, &options).await.is_none());
+    assert!(harness.is_gone(&a, &record).await, "gone for A");
+    assert!(harness.is_gone(&b, &accepter).await, "gone for B");
+    assert!(harness.is_gone(&b, &options).await);
 }
 
 /// Two VPCs of one account in one region, peered; the connection to `peer` ("vpc-2" or
@@ -249,10 +243,8 @@ fn same_region_stack(place: &ProviderBinding, peer: &str, owner: &str) -> Stack 
 
 #[tokio::test]
 async fn same_region_peering_lifecycle() {
-    let harness = Harness::new();
-    let account = fresh_account();
-    let place = binding("main", &account, "us-east-1");
-    let ec2 = ec2(&harness, &place).await;
+    let (harness, account, place) = Harness::with_fresh_account("us-east-1");
+    let ec2 = harness.clients(&place).await.ec2.clone();
 
     let plan = harness.apply(&same_region_stack(&place, "vpc-2", "a")).await;
     assert_eq!(action_of(&plan, "pcx"), Action::Create);
@@ -261,7 +253,7 @@ async fn same_region_peering_lifecycle() {
     assert_eq!(harness.output("pcx", "status"), "pending-acceptance");
     assert_eq!(seen_from(&ec2, &first_id).await, ("active".to_owned(), Some(true), Some(false)));
     let record = harness.record("pcx").expect("recorded");
-    let observed = harness.read_back("pcx", &place, &record).await.expect("exists");
+    let observed = harness.observe("pcx", &place).await;
     assert_eq!(observed.inputs.get("peer_vpc_id"), Some(&json!(harness.output("vpc-2", "id"))));
     assert_eq!(observed.inputs.get("peer_owner_id"), Some(&json!(account)), "defaults to own");
     assert_eq!(observed.inputs.get("peer_region"), Some(&json!("us-east-1")), "defaults to own");
@@ -281,38 +273,20 @@ async fn same_region_peering_lifecycle() {
     let second_id = harness.output("pcx", "id");
     assert_ne!(second_id, first_id, "another peer makes a new connection");
     assert_eq!(seen_from(&ec2, &first_id).await.0, "deleted");
-    assert!(harness.read_back("pcx", &place, &record).await.is_none(), "the old one is gone");
+    assert!(harness.is_gone(&place, &record).await, "the old one is gone");
     assert_eq!(seen_from(&ec2, &second_id).await, ("active".to_owned(), Some(true), Some(false)));
 
     let record = harness.record("pcx").expect("recorded");
     let options = harness.record("options").expect("recorded");
     harness.destroy(STACK).await;
-    assert!(harness.read_back("pcx", &place, &record).await.is_none(), "destroy deleted it");
-    assert!(harness.read_back("options", &place, &options).await.is_none());
-}
-
-/// A request for a resource of `type_token` called `name`, as the engine would send it.
-fn request(
-    place: &ProviderBinding,
-    type_token: &str,
-    name: &str,
-    inputs: Value,
-) -> ResourceRequest {
-    ResourceRequest {
-        urn: Urn::new(STACK, &place.name, type_token, name),
-        name: name.to_owned(),
-        type_token: type_token.to_owned(),
-        binding: place.clone(),
-        inputs,
-    }
+    assert!(harness.is_gone(&place, &record).await, "destroy deleted it");
+    assert!(harness.is_gone(&place, &options).await);
 }
 
 #[tokio::test]
 async fn interrupted_peering_creates_are_found_again() {
-    let harness = Harness::new();
-    let account = fresh_account();
-    let place = binding("main", &account, "us-east-1");
-    let ec2 = ec2(&harness, &place).await;
+    let (harness, _, place) = Harness::with_fresh_account("us-east-1");
+    let ec2 = harness.clients(&place).await.ec2.clone();
     let mut vpcs = Vec::new();
     for cidr in ["10.0.0.0/16", "10.1.0.0/16"] {
         let created = ec2.create_vpc().cidr_block(cidr).send().await.expect("a VPC");
@@ -322,19 +296,17 @@ async fn interrupted_peering_creates_are_found_again() {
 
     // moto lists every connection whatever the filter: the tag must pick ours out.
     let inputs = json!({"vpc_id": vpcs[0], "peer_vpc_id": vpcs[1], "tags": {}});
-    let decoy = request(&place, "aws:ec2/VpcPeeringConnection", "decoy", inputs.clone());
+    let decoy = request(STACK, &place, "aws:ec2/VpcPeeringConnection", "decoy", inputs.clone());
     provider.create(&decoy).await.expect("created");
-    let pcx = request(&place, "aws:ec2/VpcPeeringConnection", "pcx", inputs.clone());
-    let made = provider.create(&pcx).await.expect("created");
-    let found = provider.find_owned(&pcx).await.expect("looked up").expect("found");
-    assert_eq!(found.get("id"), made.get("id"));
-    let stranger = request(&place, "aws:ec2/VpcPeeringConnection", "stranger", inputs);
+    let pcx = request(STACK, &place, "aws:ec2/VpcPeeringConnection", "pcx", inputs.clone());
+    let made = harness.create_and_find(&pcx).await;
+    let stranger = request(STACK, &place, "aws:ec2/VpcPeeringConnection", "stranger", inputs);
     assert!(provider.find_owned(&stranger).await.expect("looked up").is_none());
 
     let id = made.get("id").cloned().expect("id");
     let accepter_inputs = json!({"vpc_peering_connection_id": id, "tags": {}});
     let accepter =
-        request(&place, "aws:ec2/VpcPeeringConnectionAccepter", "accepter", accepter_inputs);
+        request(STACK, &place, "aws:ec2/VpcPeeringConnectionAccepter", "accepter", accepter_inputs);
     assert!(provider.find_owned(&accepter).await.expect("looked up").is_none(), "not yet");
     let accepted = provider.create(&accepter).await.expect("accepted");
     assert_eq!(accepted.get("status"), Some(&json!("active")));
@@ -345,8 +317,13 @@ async fn interrupted_peering_creates_are_found_again() {
         json!({"vpc_peering_connection_id": id, "side": "requester",
             "allow_dns_resolution_from_remote_vpc": allow})
     };
-    let options =
-        request(&place, "aws:ec2/VpcPeeringConnectionOptions", "options", options_inputs(true));
+    let options = request(
+        STACK,
+        &place,
+        "aws:ec2/VpcPeeringConnectionOptions",
+        "options",
+        options_inputs(true),
+    );
     assert!(provider.find_owned(&options).await.expect("looked up").is_none(), "not applied yet");
     provider.create(&options).await.expect("set");
     let found = provider.find_owned(&options).await.expect("looked up").expect("found");
@@ -361,7 +338,8 @@ async fn the_accept_call_is_made_as_the_accepter_role() {
     let harness = Harness::new();
     let (account_a, account_b) = (fresh_account(), fresh_account());
     let (a, b) = (binding("a", &account_a, "us-east-1"), binding("b", &account_b, "us-east-1"));
-    let (ec2_a, ec2_b) = (ec2(&harness, &a).await, ec2(&harness, &b).await);
+    let (ec2_a, ec2_b) =
+        (harness.clients(&a).await.ec2.clone(), harness.clients(&b).await.ec2.clone());
     let mut vpcs = Vec::new();
     for (client, cidr) in [(&ec2_a, "10.0.0.0/16"), (&ec2_b, "10.1.0.0/16")] {
         let created = client.create_vpc().cidr_block(cidr).send().await.expect("a VPC");
@@ -369,7 +347,7 @@ async fn the_accept_call_is_made_as_the_accepter_role() {
     }
     let inputs = json!({"vpc_id": vpcs[0], "peer_vpc_id": vpcs[1], "peer_owner_id": account_b,
         "peer_region": "us-east-1", "tags": {}});
-    let pcx = request(&a, "aws:ec2/VpcPeeringConnection", "pcx", inputs);
+    let pcx = request(STACK, &a, "aws:ec2/VpcPeeringConnection", "pcx", inputs);
     let made = harness.provider.create(&pcx).await.expect("requested");
     let id = made.get("id").cloned().expect("id");
 
@@ -378,7 +356,7 @@ async fn the_accept_call_is_made_as_the_accepter_role() {
     let wrong_role = format!("arn:aws:iam::{account_a}:role/not-the-accepter");
     let inputs = json!({"vpc_peering_connection_id": id, "accepter_role_arn": wrong_role,
         "external_id": "peering-ext-id", "tags": {}});
-    let accepter = request(&b, "aws:ec2/VpcPeeringConnectionAccepter", "accepter", inputs);
+    let accepter = request(STACK, &b, "aws:ec2/VpcPeeringConnectionAccepter", "accepter", inputs);
     let error = harness.provider.create(&accepter).await.expect_err("A cannot accept");
     assert!(error.message.contains("OperationNotPermitted"), "{}", error.message);
     let pending = seen_from(&ec2_b, id.as_str().unwrap_or_default()).await.0;
@@ -387,7 +365,7 @@ async fn the_accept_call_is_made_as_the_accepter_role() {
     let role = accepter_role(&harness, &b, &account_a).await;
     let inputs = json!({"vpc_peering_connection_id": id, "accepter_role_arn": role,
         "external_id": "peering-ext-id", "tags": {}});
-    let accepter = request(&b, "aws:ec2/VpcPeeringConnectionAccepter", "accepter", inputs);
+    let accepter = request(STACK, &b, "aws:ec2/VpcPeeringConnectionAccepter", "accepter", inputs);
     let accepted = harness.provider.create(&accepter).await.expect("B's role accepts");
     assert_eq!(accepted.get("status"), Some(&json!("active")));
 }

@@ -7,17 +7,13 @@ use aws_sdk_kms::types::KeyState;
 use cairn_dsl::aws::kms::{Alias, Key};
 use cairn_dsl::aws::s3::Bucket;
 use cairn_dsl::{Declare, Stack, json_document, tags};
-use cairn_engine::{Action, Plan, Provider, RecordedResource, ResourceRequest, Urn};
-use cairn_tests::{Harness, binding, fresh_account};
+use cairn_engine::{Action, Provider};
+use cairn_tests::{Harness, action_of, as_another, binding, recorded, request};
 use serde_json::{Value, json};
 
 const STACK: &str = "data-test";
 /// The shortest deletion window KMS accepts.
 const DELETION_WINDOW_DAYS: i64 = 7;
-
-fn action_of(plan: &Plan, name: &str) -> Action {
-    plan.steps.iter().find(|step| step.name == name).map(|step| step.action).unwrap_or(Action::NoOp)
-}
 
 /// A key policy that gives the account's root everything, with a statement id to tell
 /// versions apart.
@@ -104,10 +100,8 @@ async fn fill(s3: &aws_sdk_s3::Client, bucket: &str) {
 
 #[tokio::test]
 async fn bucket_lifecycle() {
-    let harness = Harness::new();
-    let account = fresh_account();
-    let place = binding("main", &account, "us-east-2");
-    let s3 = harness.provider.clients(&place).await.expect("clients").s3.clone();
+    let (harness, account, place) = Harness::with_fresh_account("us-east-2");
+    let s3 = harness.clients(&place).await.s3.clone();
     // moto gap: S3 names are global across moto's accounts, as on AWS; the account id keeps
     // them apart between tests.
     let first_name = format!("cairn-logs-{account}");
@@ -127,7 +121,7 @@ async fn bucket_lifecycle() {
     assert_eq!(harness.output("logs", "arn"), format!("arn:aws:s3:::{first_name}"));
     assert_eq!(harness.output("logs", "region"), "us-east-2");
     let record = harness.record("logs").expect("recorded");
-    let observed = harness.read_back("logs", &place, &record).await.expect("exists");
+    let observed = harness.observe("logs", &place).await;
     assert_eq!(observed.inputs.get("bucket"), Some(&json!(first_name)));
     assert_eq!(
         observed.inputs.get("kms_key_arn"),
@@ -164,8 +158,7 @@ async fn bucket_lifecycle() {
     let plan = harness.apply(&bucket_stack(&account, second)).await;
     assert_eq!(action_of(&plan, "logs"), Action::Update);
     assert_eq!(harness.output("logs", "id"), first_name);
-    let record = harness.record("logs").expect("recorded");
-    let observed = harness.read_back("logs", &place, &record).await.expect("exists");
+    let observed = harness.observe("logs", &place).await;
     assert_eq!(
         observed.inputs.get("kms_key_arn"),
         Some(&json!(harness.output("second-key", "arn")))
@@ -191,15 +184,12 @@ async fn bucket_lifecycle() {
     let plan = harness.apply(&bucket_stack(&account, third)).await;
     assert_eq!(action_of(&plan, "logs"), Action::Replace);
     assert_eq!(harness.output("logs", "id"), second_name);
-    assert!(
-        harness.read_back("logs", &place, &old_record).await.is_none(),
-        "the old bucket is gone"
-    );
+    assert!(harness.is_gone(&place, &old_record).await, "the old bucket is gone");
     assert!(s3.head_bucket().bucket(&first_name).send().await.is_err());
 
     let record = harness.record("logs").expect("recorded");
     harness.destroy(STACK).await;
-    assert!(harness.read_back("logs", &place, &record).await.is_none(), "destroy deleted it");
+    assert!(harness.is_gone(&place, &record).await, "destroy deleted it");
     assert!(s3.head_bucket().bucket(&second_name).send().await.is_err());
 }
 
@@ -218,18 +208,15 @@ fn plain_bucket_stack(account: &str, versioning: bool, encrypted: bool) -> Stack
 
 #[tokio::test]
 async fn bucket_in_us_east_1_without_location_constraint() {
-    let harness = Harness::new();
-    let account = fresh_account();
-    let place = binding("main", &account, "us-east-1");
-    let s3 = harness.provider.clients(&place).await.expect("clients").s3.clone();
+    let (harness, account, place) = Harness::with_fresh_account("us-east-1");
+    let s3 = harness.clients(&place).await.s3.clone();
     let name = format!("cairn-plain-{account}");
 
     harness.apply(&plain_bucket_stack(&account, false, false)).await;
     let location = s3.get_bucket_location().bucket(&name).send().await.expect("location");
     // us-east-1 buckets report no constraint (or the empty one).
     assert!(location.location_constraint().is_none_or(|c| c.as_str().is_empty()), "{location:?}");
-    let record = harness.record("plain").expect("recorded");
-    let observed = harness.read_back("plain", &place, &record).await.expect("exists");
+    let observed = harness.observe("plain", &place).await;
     assert_eq!(observed.inputs.get("versioning"), Some(&json!(false)));
     assert_eq!(observed.inputs.get("kms_key_arn"), None);
     assert_eq!(observed.inputs.get("policy"), None);
@@ -237,20 +224,19 @@ async fn bucket_in_us_east_1_without_location_constraint() {
 
     let plan = harness.apply(&plain_bucket_stack(&account, true, true)).await;
     assert_eq!(action_of(&plan, "plain"), Action::Update);
-    let record = harness.record("plain").expect("recorded");
-    let observed = harness.read_back("plain", &place, &record).await.expect("exists");
+    let observed = harness.observe("plain", &place).await;
     assert_eq!(observed.inputs.get("versioning"), Some(&json!(true)));
     assert_eq!(observed.inputs.get("kms_key_arn"), Some(&json!(harness.output("key", "arn"))));
 
     let plan = harness.apply(&plain_bucket_stack(&account, false, false)).await;
     assert_eq!(action_of(&plan, "plain"), Action::Update);
     let record = harness.record("plain").expect("recorded");
-    let observed = harness.read_back("plain", &place, &record).await.expect("exists");
+    let observed = harness.observe("plain", &place).await;
     assert_eq!(observed.inputs.get("versioning"), Some(&json!(false)), "suspended");
     assert_eq!(observed.inputs.get("kms_key_arn"), None, "SSE-KMS removed");
 
     harness.destroy(STACK).await;
-    assert!(harness.read_back("plain", &place, &record).await.is_none(), "destroy deleted it");
+    assert!(harness.is_gone(&place, &record).await, "destroy deleted it");
 }
 
 /// What the key test changes between applies.
@@ -285,10 +271,8 @@ fn key_stack(account: &str, spec: KeySpec<'_>) -> Stack {
 
 #[tokio::test]
 async fn key_and_alias_lifecycle() {
-    let harness = Harness::new();
-    let account = fresh_account();
-    let place = binding("main", &account, "us-east-1");
-    let kms = harness.provider.clients(&place).await.expect("clients").kms.clone();
+    let (harness, account, place) = Harness::with_fresh_account("us-east-1");
+    let kms = harness.clients(&place).await.kms.clone();
     let first = KeySpec {
         description: "first",
         rotation: false,
@@ -306,8 +290,7 @@ async fn key_and_alias_lifecycle() {
         harness.output("key", "arn"),
         format!("arn:aws:kms:us-east-1:{account}:key/{key_id}")
     );
-    let record = harness.record("key").expect("recorded");
-    let observed = harness.read_back("key", &place, &record).await.expect("exists");
+    let observed = harness.observe("key", &place).await;
     assert_eq!(observed.inputs.get("description"), Some(&json!("first")));
     assert_eq!(observed.inputs.get("enable_key_rotation"), Some(&json!(false)));
     assert_eq!(observed.inputs.get("policy"), Some(&json!(key_policy(&account, "First"))));
@@ -317,8 +300,7 @@ async fn key_and_alias_lifecycle() {
         harness.output("alias", "arn"),
         format!("arn:aws:kms:us-east-1:{account}:alias/cairn-data-t1")
     );
-    let alias = harness.record("alias").expect("recorded");
-    let observed = harness.read_back("alias", &place, &alias).await.expect("exists");
+    let observed = harness.observe("alias", &place).await;
     assert_eq!(observed.inputs.get("target_key_id"), Some(&json!(key_id)));
     // The alias resolves to the key in KMS itself.
     let by_alias = kms.describe_key().key_id("alias/cairn-data-t1").send().await.expect("found");
@@ -337,14 +319,13 @@ async fn key_and_alias_lifecycle() {
     assert_eq!(action_of(&plan, "alias"), Action::Update);
     assert_eq!(harness.output("key", "id"), key_id, "an update keeps the key");
     assert_eq!(harness.output("alias", "id"), "alias/cairn-data-t1");
-    let record = harness.record("key").expect("recorded");
-    let observed = harness.read_back("key", &place, &record).await.expect("exists");
+    let observed = harness.observe("key", &place).await;
     assert_eq!(observed.inputs.get("description"), Some(&json!("second")));
     assert_eq!(observed.inputs.get("enable_key_rotation"), Some(&json!(true)));
     assert_eq!(observed.inputs.get("policy"), Some(&json!(key_policy(&account, "Second"))));
     assert_eq!(observed.inputs.get("tags"), Some(&json!({"CostCenter": "cc-1", "Owner": "b"})));
     let alias = harness.record("alias").expect("recorded");
-    let observed = harness.read_back("alias", &place, &alias).await.expect("exists");
+    let observed = harness.observe("alias", &place).await;
     assert_eq!(observed.inputs.get("target_key_id"), Some(&json!(harness.output("spare", "arn"))));
     let by_alias = kms.describe_key().key_id("alias/cairn-data-t1").send().await.expect("found");
     let spare_id = harness.output("spare", "id");
@@ -356,14 +337,11 @@ async fn key_and_alias_lifecycle() {
         .await;
     assert_eq!(action_of(&plan, "alias"), Action::Replace);
     assert_eq!(harness.output("alias", "id"), "alias/cairn-data-t2");
-    assert!(
-        harness.read_back("alias", &place, &old_alias).await.is_none(),
-        "the old alias is gone"
-    );
+    assert!(harness.is_gone(&place, &old_alias).await, "the old alias is gone");
 
     let record = harness.record("key").expect("recorded");
     harness.destroy(STACK).await;
-    assert!(harness.read_back("key", &place, &record).await.is_none(), "pending deletion is gone");
+    assert!(harness.is_gone(&place, &record).await, "pending deletion is gone");
     // KMS keeps the key for the deletion window the program gave, then deletes it.
     let key = kms.describe_key().key_id(&key_id).send().await.expect("still described");
     let key = key.key_metadata().expect("metadata");
@@ -380,34 +358,23 @@ async fn key_and_alias_lifecycle() {
 
 #[tokio::test]
 async fn find_owned_finds_a_key_by_ownership_tag() {
-    let harness = Harness::new();
-    let account = fresh_account();
-    let place = binding("main", &account, "us-east-1");
-    let request = ResourceRequest {
-        urn: Urn::new(STACK, "main", "aws:kms/Key", "adopted"),
-        name: "adopted".to_owned(),
-        type_token: "aws:kms/Key".to_owned(),
-        binding: place.clone(),
-        inputs: json!({"description": "interrupted", "deletion_window_in_days": 7}),
-    };
-    let decoy =
-        ResourceRequest { urn: Urn::new(STACK, "main", "aws:kms/Key", "decoy"), ..request.clone() };
+    let (harness, _, place) = Harness::with_fresh_account("us-east-1");
+    let inputs = json!({"description": "interrupted", "deletion_window_in_days": 7});
+    let request = request(STACK, &place, "aws:kms/Key", "adopted", inputs);
+    let decoy = as_another(STACK, &request, "decoy");
     let decoy_outputs = harness.provider.create(&decoy).await.expect("created");
     let created = harness.provider.create(&request).await.expect("created");
     let found = harness.provider.find_owned(&request).await.expect("looked up").expect("found");
     assert_eq!(found.get("id"), created.get("id"));
     assert_eq!(found.get("arn"), created.get("arn"));
 
-    let other =
-        ResourceRequest { urn: Urn::new(STACK, "main", "aws:kms/Key", "other"), ..request.clone() };
+    let other = as_another(STACK, &request, "other");
     assert!(harness.provider.find_owned(&other).await.expect("looked up").is_none());
 
     // A key pending deletion is not found again.
-    let prior =
-        RecordedResource { inputs: request.inputs.clone(), outputs: Value::Object(created) };
+    let prior = recorded(&request, created);
     harness.provider.delete(&request, &prior).await.expect("deletion scheduled");
     assert!(harness.provider.find_owned(&request).await.expect("looked up").is_none());
-    let decoy_prior =
-        RecordedResource { inputs: decoy.inputs.clone(), outputs: Value::Object(decoy_outputs) };
+    let decoy_prior = recorded(&decoy, decoy_outputs);
     harness.provider.delete(&decoy, &decoy_prior).await.expect("deletion scheduled");
 }

@@ -9,17 +9,13 @@ use cairn_dsl::aws::iam::Role;
 use cairn_dsl::aws::secretsmanager::SecretValue;
 use cairn_dsl::{Stack, json_document, list, object};
 use cairn_engine::value::{is_secret, reveal};
-use cairn_engine::{Action, Input, Plan, RenderOptions, SENSITIVE, render_plan};
-use cairn_tests::{Harness, binding, fresh_account};
+use cairn_engine::{Action, Input, RenderOptions, SENSITIVE, render_plan};
+use cairn_tests::{Harness, action_of, binding};
 use serde_json::json;
 
 const REGION: &str = "us-east-1";
 const STACK: &str = "secrets-test";
 const ROLE_NAME: &str = "peering-accepter-t1";
-
-fn action_of(plan: &Plan, name: &str) -> Action {
-    plan.steps.iter().find(|step| step.name == name).map(|step| step.action).unwrap_or(Action::NoOp)
-}
 
 /// A trust policy that lets account `peer` assume the role with `external_id`.
 fn trust_with_external_id(peer: &str, external_id: Input) -> Input {
@@ -74,10 +70,8 @@ async fn trust_policy(iam: &aws_sdk_iam::Client) -> String {
 
 #[tokio::test]
 async fn secret_value_reaches_aws_but_never_plans_or_state() {
-    let harness = Harness::new();
-    let account = fresh_account();
-    let place = binding("main", &account, REGION);
-    let clients = harness.provider.clients(&place).await.expect("clients");
+    let (harness, account, place) = Harness::with_fresh_account(REGION);
+    let clients = harness.clients(&place).await;
     let secret_name = format!("cairn/peering/external-id-{account}");
     // Letters, digits and hyphens only: it reads the same URL-encoded (as IAM returns
     // documents) or not.
@@ -145,10 +139,8 @@ async fn secret_value_reaches_aws_but_never_plans_or_state() {
 
 #[tokio::test]
 async fn a_missing_secret_fails_the_apply_and_is_never_created() {
-    let harness = Harness::new();
-    let account = fresh_account();
-    let place = binding("main", &account, REGION);
-    let clients = harness.provider.clients(&place).await.expect("clients");
+    let (harness, account, place) = Harness::with_fresh_account(REGION);
+    let clients = harness.clients(&place).await;
     let secret_name = format!("cairn/peering/missing-{account}");
 
     let stack = accepter_stack(&account, &secret_name, "111111111111");
