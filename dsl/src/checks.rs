@@ -134,6 +134,27 @@ pub(crate) fn json_object_text(view: &ResourceView<'_>, property: &str) -> Optio
     Some(InputIssue::new(property, problem, "give a JSON object, for example with `json_document`"))
 }
 
+/// The resources declared before this one, of the same type, whose `property` refers to the
+/// same resource as this one's: its earlier siblings (subnets of one VPC, entries of one ACL).
+pub(crate) fn earlier_siblings<'a>(
+    view: &ResourceView<'a>,
+    property: &str,
+) -> impl Iterator<Item = &'a cairn_engine::Resource> + 'a {
+    let this = view.resource;
+    let parent = this.reference(property).map(|reference| reference.resource.clone());
+    let property = property.to_owned();
+    view.stack
+        .resources
+        .iter()
+        .take_while(move |other| !std::ptr::eq(*other, this))
+        .filter(move |other| other.schema.type_token == this.schema.type_token)
+        .filter(move |other| {
+            parent.is_some()
+                && other.reference(&property).map(|reference| &reference.resource)
+                    == parent.as_ref()
+        })
+}
+
 /// What the validators say about a declaration, for their tests.
 #[cfg(test)]
 pub(crate) mod testing {
@@ -155,25 +176,4 @@ pub(crate) mod testing {
         let view = ResourceView { resource: &spec.resources[0], stack: &spec };
         (T::schema().validate)(&view).into_iter().map(|issue| issue.property).collect()
     }
-}
-
-/// The resources declared before this one, of the same type, whose `property` refers to the
-/// same resource as this one's: its earlier siblings (subnets of one VPC, entries of one ACL).
-pub(crate) fn earlier_siblings<'a>(
-    view: &ResourceView<'a>,
-    property: &str,
-) -> impl Iterator<Item = &'a cairn_engine::Resource> + 'a {
-    let this = view.resource;
-    let parent = this.reference(property).map(|reference| reference.resource.clone());
-    let property = property.to_owned();
-    view.stack
-        .resources
-        .iter()
-        .take_while(move |other| !std::ptr::eq(*other, this))
-        .filter(move |other| other.schema.type_token == this.schema.type_token)
-        .filter(move |other| {
-            parent.is_some()
-                && other.reference(&property).map(|reference| &reference.resource)
-                    == parent.as_ref()
-        })
 }
