@@ -5,6 +5,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use aws_config::BehaviorVersion;
+use aws_config::retry::RetryConfig;
 use aws_config::sts::AssumeRoleProvider;
 use aws_credential_types::Credentials;
 use aws_credential_types::provider::SharedCredentialsProvider;
@@ -15,6 +16,9 @@ use serde::Deserialize;
 use tokio::sync::OnceCell;
 
 use crate::counter::CallCounter;
+
+/// Attempts per SDK call in the standard retry mode.
+const STANDARD_ATTEMPTS: u32 = 3;
 
 /// How the provider reaches AWS.
 #[derive(Clone, Debug, Default)]
@@ -144,7 +148,11 @@ impl ClientCache {
     /// The binding's `SdkConfig`: base credentials, then the deployer role if one is set.
     async fn sdk_config(&self, binding: &ProviderBinding, settings: &BindingSettings) -> SdkConfig {
         let region = Region::new(binding.region.clone());
-        let mut loader = aws_config::defaults(BehaviorVersion::latest()).region(region.clone());
+        // The SDK's standard retry mode (throttling and transient errors, with backoff); the
+        // engine's own bounded retries for eventual consistency sit on top (errors.rs).
+        let mut loader = aws_config::defaults(BehaviorVersion::latest())
+            .region(region.clone())
+            .retry_config(RetryConfig::standard().with_max_attempts(STANDARD_ATTEMPTS));
         if let Some(url) = &self.options.endpoint_url {
             loader = loader.endpoint_url(url);
         }
