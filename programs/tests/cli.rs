@@ -135,8 +135,14 @@ fn corrupt_state(state: &Path) -> String {
     db.flush().expect("flush");
     drop(tree);
     drop(db);
-    std::thread::sleep(std::time::Duration::from_millis(200));
+    let_sled_threads_release_the_state();
     vpc.urn
+}
+
+/// sled's background flusher holds the directory lock briefly after the last handle drops;
+/// a child process opening the state at once could see it as locked.
+fn let_sled_threads_release_the_state() {
+    std::thread::sleep(std::time::Duration::from_millis(200));
 }
 
 #[test]
@@ -216,4 +222,27 @@ fn apply_without_yes_on_a_pipe_refuses() {
     let output = run("apply", &state, &[]);
     assert_eq!(output.status.code(), Some(1));
     assert!(stderr(&output).contains("pass --yes"), "{}", stderr(&output));
+}
+
+#[test]
+fn a_saved_plan_is_refused_once_the_state_has_moved() {
+    let temp = tempfile::tempdir().expect("temp dir");
+    let state = temp.path().join("state");
+    let saved = temp.path().join("plan.json");
+    let planned = run("plan", &state, &["--out", &saved.display().to_string()]);
+    assert!(planned.status.success(), "{}", stderr(&planned));
+    assert!(stdout(&planned).contains("Saved the plan to"), "{}", stdout(&planned));
+    {
+        let store = Store::open(&state).expect("open");
+        let apply = store.begin_apply(OperationKind::Apply, 1).expect("apply");
+        store.put_resource(apply, &record("someone-elses-change")).expect("put");
+        store.flush().expect("flush");
+    }
+    let_sled_threads_release_the_state();
+
+    let applied = run("apply", &state, &["--yes", "--plan", &saved.display().to_string()]);
+
+    assert_eq!(applied.status.code(), Some(1));
+    assert!(stderr(&applied).contains("the plan is stale"), "{}", stderr(&applied));
+    assert!(stderr(&applied).contains("run `plan` again"), "{}", stderr(&applied));
 }
