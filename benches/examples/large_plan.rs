@@ -40,7 +40,7 @@ fn main() -> ExitCode {
 }
 
 fn plan(dir: &Path, spec: &cairn_engine::StackSpec) -> Result<String, Box<dyn std::error::Error>> {
-    let snapshot = Store::open_read_only(dir)?.snapshot()?;
+    let snapshot = Store::read_snapshot(dir)?;
     let plan = cairn_engine::plan(spec, &snapshot)?;
     Ok(cairn_engine::summary_line(&plan))
 }

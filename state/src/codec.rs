@@ -1,5 +1,7 @@
 //! Records to bytes and back: secrets sealed, JSON, envelope.
 
+use std::collections::BTreeMap;
+
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
@@ -8,6 +10,10 @@ use crate::envelope::{self, Opened, SCHEMA_VERSION};
 use crate::error::StateError;
 use crate::keys;
 use crate::secrets::{SecretError, Secrets};
+
+/// Fewer records than this are decoded on one thread: below it, starting threads costs more
+/// than it saves.
+const DECODE_CHUNK_MIN: usize = 4_096;
 
 /// A value stored in a tree.
 pub(crate) trait Record: Serialize + DeserializeOwned + Clone {
@@ -90,6 +96,59 @@ impl Codec {
             .for_each_value(&mut |value| self.secrets.unseal(value))
             .map_err(|e| self.secret_error(e, tree, key))?;
         Ok((version, record))
+    }
+
+    /// Decodes every entry of `tree` (raw key and stored bytes, as in [`decode`](Codec::decode)),
+    /// keyed by its UTF-8 key; large trees are split across all available cores.
+    ///
+    /// # Errors
+    ///
+    /// The first entry that does not decode, or whose key is not UTF-8: none is skipped.
+    pub(crate) fn decode_entries<R: Record + Send, B: AsRef<[u8]> + Sync>(
+        &self,
+        tree: &'static str,
+        entries: &[(B, B)],
+    ) -> Result<BTreeMap<String, R>, StateError> {
+        let workers = std::thread::available_parallelism().map_or(1, usize::from);
+        let chunk_len = entries.len().div_ceil(workers).max(DECODE_CHUNK_MIN);
+        let decode_chunk = |chunk: &[(B, B)]| -> Result<Vec<(String, R)>, StateError> {
+            chunk
+                .iter()
+                .map(|(key, bytes)| self.decode_entry(tree, key.as_ref(), bytes.as_ref()))
+                .collect()
+        };
+        let decoded = std::thread::scope(|scope| {
+            let mut chunks = entries.chunks(chunk_len);
+            let first = chunks.next().unwrap_or_default();
+            let others: Vec<_> =
+                chunks.map(|chunk| scope.spawn(move || decode_chunk(chunk))).collect();
+            let mut decoded = vec![decode_chunk(first)];
+            decoded.extend(others.into_iter().map(|worker| {
+                worker.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+            }));
+            decoded
+        });
+        let mut records = BTreeMap::new();
+        for chunk in decoded {
+            records.extend(chunk?);
+        }
+        Ok(records)
+    }
+
+    /// Decodes one entry of `tree` with its UTF-8 key.
+    fn decode_entry<R: Record>(
+        &self,
+        tree: &'static str,
+        key: &[u8],
+        bytes: &[u8],
+    ) -> Result<(String, R), StateError> {
+        let record = self.decode(tree, key, bytes)?;
+        let key = std::str::from_utf8(key).map_err(|_| StateError::CorruptRecord {
+            tree,
+            key: keys::display(tree, key),
+            reason: "its key is not UTF-8".to_owned(),
+        })?;
+        Ok((key.to_owned(), record))
     }
 
     fn secret_error(&self, error: SecretError, tree: &'static str, key: &[u8]) -> StateError {

@@ -92,7 +92,7 @@
 //! Measured on sled 0.34.7:
 //!
 //! - [`Store::open`] of a new directory creates `conf`, `db`, `blobs/`, `secrets.key` and
-//!   `lock.json`, and writes the metadata.
+//!   `lock.json`, and writes the metadata; its drop writes `read-cache.bin` (see below).
 //! - [`Store::open`] + [`Store::snapshot`] + drop of an existing state, **without writes**,
 //!   does change files. The first such open after a session that wrote pads `db` to a whole
 //!   512 KiB segment and adds a snapshot file `snap.<lsn>` (sled's recovery checkpoint); every
@@ -106,9 +106,17 @@
 //!   reports [`StateError::Locked`] while an apply runs), copies sled's files (not
 //!   `lock.json`, not `secrets.key`) to a temporary directory, releases the shared lock, and
 //!   opens the copy. It writes nothing into the state directory and creates nothing when the
-//!   state does not exist (which reads as empty, with an empty lineage). `plan`, and every
-//!   command until it is sure to write, should use it; a command that then writes opens the
-//!   state with [`Store::open`] and compares lineage and serial with what it read.
+//!   state does not exist (which reads as empty, with an empty lineage).
+//! - Copying and opening sled's files costs more than planning once the state is large, so
+//!   the last read-write store of a process, as it closes and while it still holds the lock,
+//!   writes `read-cache.bin`: the stored bytes of every record a [`Snapshot`] needs (secrets
+//!   still sealed) and the size and modification time of every sled file. [`Store::open`]
+//!   deletes it before anything can write, so a crashed writer leaves none behind.
+//!   [`Store::read_snapshot`] reads it, under the same shared lock, when it is whole and the
+//!   sled files are still the ones it recorded, and otherwise reads through
+//!   [`Store::open_read_only`]: the same snapshot either way. `plan`, and every command
+//!   until it is sure to write, should use it; a command that then writes opens the state
+//!   with [`Store::open`] and compares lineage and serial with what it read.
 //!
 //! # Concurrency
 //!
@@ -121,6 +129,7 @@ mod error;
 mod keys;
 mod lock;
 mod model;
+mod read_cache;
 mod secrets;
 mod store;
 

@@ -50,15 +50,21 @@ impl Drop for LockRecordGuard {
 /// for a moment after the last handle is dropped; without this wait, reopening the state right
 /// away in the same process would fail with [`StateError::Locked`], and the files could still
 /// change after the store is gone.
-#[derive(Debug)]
 pub(crate) struct ReleaseWait {
     db: PathBuf,
+    while_locked: Option<Box<dyn FnOnce() + Send + Sync>>,
 }
 
 impl ReleaseWait {
     /// Waits for the release of sled's lock on `dir/db`.
     pub(crate) fn new(dir: &Path) -> Self {
-        ReleaseWait { db: dir.join(DB_FILE) }
+        ReleaseWait { db: dir.join(DB_FILE), while_locked: None }
+    }
+
+    /// Runs `task` once sled has released `db`, while this process still holds the
+    /// exclusive lock on it: no other store can open the state in between.
+    pub(crate) fn then_while_locked(&mut self, task: Box<dyn FnOnce() + Send + Sync>) {
+        self.while_locked = Some(task);
     }
 }
 
@@ -68,7 +74,12 @@ impl Drop for ReleaseWait {
         let deadline = Instant::now() + RELEASE_TIMEOUT;
         loop {
             match file.try_lock() {
-                Ok(()) => return, // released again when `file` closes
+                Ok(()) => {
+                    if let Some(task) = self.while_locked.take() {
+                        task();
+                    }
+                    return; // released again when `file` closes
+                }
                 Err(TryLockError::WouldBlock) if Instant::now() < deadline => {
                     std::thread::sleep(Duration::from_millis(2));
                 }

@@ -24,11 +24,8 @@ use crate::model::{
     AppliedChanges, ApplyId, Finished, Metadata, OperationKind, PendingOperation, ResourceRecord,
     Snapshot,
 };
+use crate::read_cache::{self, RawTrees};
 use crate::secrets::{self, SecretError, Secrets};
-
-/// How many records [`Store::snapshot`] reads from sled before decoding them; batches of a
-/// quarter of this or less are decoded on one thread.
-const DECODE_BATCH: usize = 16_384;
 
 /// The most memory sled's page cache may use (its default is 1 GiB). A snapshot decodes every
 /// record once, so a bigger cache buys nothing.
@@ -45,8 +42,8 @@ pub struct Store {
 }
 
 /// Field order is drop order, and it matters: the lock record goes before sled releases its
-/// lock, the wait for that release comes after the sled handles, and a read-only copy is
-/// deleted after the database that uses it has closed.
+/// lock, the wait for that release (which then writes the read cache) comes after the sled
+/// handles, and a read-only copy is deleted after the database that uses it has closed.
 struct Inner {
     /// `Some` for a read-write store; `None` for a read-only one.
     lock_record: Option<LockRecordGuard>,
@@ -54,7 +51,7 @@ struct Inner {
     db: sled::Db,
     trees: Trees,
     codec: Codec,
-    _lock_release: Option<ReleaseWait>,
+    lock_release: Option<ReleaseWait>,
     _copy: Option<TempDir>,
 }
 
@@ -78,6 +75,22 @@ impl Trees {
             history: db.open_tree(keys::HISTORY)?,
         })
     }
+
+    /// The raw entries of the trees a snapshot reads, as [`RawTrees`] orders them.
+    fn raw(&self) -> sled::Result<RawTrees<IVec>> {
+        Ok([
+            raw_entries(&self.metadata)?,
+            raw_entries(&self.resources)?,
+            raw_entries(&self.outputs)?,
+            raw_entries(&self.bindings)?,
+            raw_entries(&self.journal)?,
+        ])
+    }
+}
+
+/// Every entry of `tree`, in key order, as stored.
+fn raw_entries(tree: &Tree) -> sled::Result<Vec<(IVec, IVec)>> {
+    tree.iter().collect()
 }
 
 /// The payload of the one record in the `metadata` tree.
@@ -115,6 +128,9 @@ impl Store {
             if lock::is_conflict(&e) { lock::locked(dir) } else { StateError::database(dir, e) }
         })?;
         let lock = lock::write_record(dir)?;
+        read_cache::invalidate(dir).map_err(|e| {
+            StateError::io("remove the read cache", dir.join(read_cache::CACHE_FILE), e)
+        })?;
         let trees = Trees::open(&db).map_err(|e| StateError::database(dir, e))?;
         let is_new = !trees
             .metadata
@@ -158,10 +174,10 @@ impl Store {
         secrets: Secrets,
         copy: Option<TempDir>,
     ) -> Store {
-        let _lock_release = lock_record.as_ref().map(|_| ReleaseWait::new(dir));
+        let lock_release = lock_record.as_ref().map(|_| ReleaseWait::new(dir));
         let codec = Codec::new(secrets);
         let dir = dir.to_owned();
-        let inner = Inner { lock_record, dir, db, trees, codec, _lock_release, _copy: copy };
+        let inner = Inner { lock_record, dir, db, trees, codec, lock_release, _copy: copy };
         Store { inner: Arc::new(inner) }
     }
 
@@ -188,18 +204,8 @@ impl Store {
     ///
     /// A corrupt or newer metadata record, or a database failure.
     pub fn metadata(&self) -> Result<Metadata, StateError> {
-        let Some(bytes) =
-            self.trees().metadata.get(keys::STATE_KEY).map_err(|e| self.db_error(e))?
-        else {
-            return Ok(Metadata {
-                schema_version: SCHEMA_VERSION,
-                lineage: String::new(),
-                serial: 0,
-            });
-        };
-        let (schema_version, state): (u16, StateRecord) =
-            self.inner.codec.decode_versioned(keys::METADATA, keys::STATE_KEY, &bytes)?;
-        Ok(Metadata { schema_version, lineage: state.lineage, serial: state.serial })
+        let bytes = self.trees().metadata.get(keys::STATE_KEY).map_err(|e| self.db_error(e))?;
+        metadata_from(&self.inner.codec, bytes.as_deref())
     }
 
     /// Everything in the state: metadata, resources, stack outputs, bindings and journal.
@@ -211,13 +217,29 @@ impl Store {
     /// The first record that is corrupt, newer, or has a secret that cannot be decrypted: no
     /// record is ever skipped.
     pub fn snapshot(&self) -> Result<Snapshot, StateError> {
-        Ok(Snapshot {
-            metadata: self.metadata()?,
-            resources: self.decode_tree(keys::RESOURCES, &self.trees().resources)?,
-            outputs: self.outputs()?,
-            bindings: self.decode_tree(keys::BINDINGS, &self.trees().bindings)?,
-            pending: self.pending_operations()?,
-        })
+        decode_snapshot(&self.inner.codec, &self.raw_trees()?)
+    }
+
+    /// Everything in the state in `dir`, as [`Store::open_read_only`] and then
+    /// [`Store::snapshot`] would read it, and changing nothing in `dir` either; but from the
+    /// read cache that the last writer left (one file read, no sled) when it matches the
+    /// database, which is what makes `plan` of a large state fast. See the crate docs.
+    ///
+    /// # Errors
+    ///
+    /// As [`Store::open_read_only`] and [`Store::snapshot`].
+    pub fn read_snapshot(dir: &Path) -> Result<Snapshot, StateError> {
+        let Some(_shared) = lock::hold_shared(dir)? else {
+            let metadata = unwritten_metadata();
+            return Ok(Snapshot { metadata, ..Snapshot::default() });
+        };
+        if let Some(cache) = read_cache::load(dir) {
+            match cache.trees() {
+                Ok(trees) => return decode_snapshot(&Codec::new(Secrets::load(dir)?), &trees),
+                Err(reason) => tracing::debug!(reason, "read cache not used"),
+            }
+        }
+        Store::open_read_only(dir)?.snapshot()
     }
 
     /// Registers a new apply (or destroy or refresh) in the history and returns its id; drops
@@ -407,8 +429,8 @@ impl Store {
     ///
     /// A corrupt or newer journal record, or a database failure.
     pub fn pending_operations(&self) -> Result<Vec<PendingOperation>, StateError> {
-        let pending = self.decode_tree(keys::JOURNAL, &self.trees().journal)?;
-        Ok(pending.into_values().collect())
+        let journal = self.raw_tree(&self.trees().journal)?;
+        Ok(self.inner.codec.decode_entries(keys::JOURNAL, &journal)?.into_values().collect())
     }
 
     /// The retained applies, newest first, each with the versions it replaced.
@@ -557,64 +579,14 @@ impl Store {
         history.apply_batch(batch).map_err(|e| self.db_error(e))
     }
 
-    /// The stack outputs.
-    fn outputs(&self) -> Result<BTreeMap<String, Value>, StateError> {
-        match self.trees().outputs.get(keys::OUTPUTS_KEY).map_err(|e| self.db_error(e))? {
-            Some(bytes) => self.decode(keys::OUTPUTS, keys::OUTPUTS_KEY, &bytes),
-            None => Ok(BTreeMap::new()),
-        }
+    /// The raw entries of the trees a snapshot reads.
+    pub(crate) fn raw_trees(&self) -> Result<RawTrees<IVec>, StateError> {
+        self.trees().raw().map_err(|e| self.db_error(e))
     }
 
-    /// Decodes every record of `tree`, keyed by its UTF-8 key.
-    ///
-    /// Reads from sled in batches, and decodes each batch (checksum, JSON, secrets) on all
-    /// available cores: raw bytes are held for one batch at a time.
-    fn decode_tree<R: Record + Send>(
-        &self,
-        name: &'static str,
-        tree: &Tree,
-    ) -> Result<BTreeMap<String, R>, StateError> {
-        let workers = std::thread::available_parallelism().map_or(1, usize::from);
-        let mut entries = tree.iter();
-        let mut records = Vec::new();
-        loop {
-            let batch = entries.by_ref().take(DECODE_BATCH).collect::<Result<Vec<_>, _>>();
-            let batch = batch.map_err(|e| self.db_error(e))?;
-            if batch.is_empty() {
-                return Ok(records.into_iter().collect());
-            }
-            let chunk_len = batch.len().div_ceil(workers).max(DECODE_BATCH / 4);
-            let decoded = std::thread::scope(|scope| {
-                let decode = |chunk: &[(IVec, IVec)]| -> Result<Vec<(String, R)>, StateError> {
-                    chunk.iter().map(|(key, bytes)| self.decode_entry(name, key, bytes)).collect()
-                };
-                let mut chunks = batch.chunks(chunk_len);
-                let first = chunks.next().unwrap_or_default();
-                let others: Vec<_> =
-                    chunks.map(|chunk| scope.spawn(move || decode(chunk))).collect();
-                let mut decoded = vec![decode(first)];
-                decoded.extend(others.into_iter().map(|worker| {
-                    worker.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic))
-                }));
-                decoded
-            });
-            for chunk in decoded {
-                records.extend(chunk?);
-            }
-        }
-    }
-
-    /// Decodes one entry of `tree` with its UTF-8 key.
-    fn decode_entry<R: Record>(
-        &self,
-        name: &'static str,
-        key: &[u8],
-        bytes: &[u8],
-    ) -> Result<(String, R), StateError> {
-        let record = self.decode(name, key, bytes)?;
-        let key =
-            std::str::from_utf8(key).map_err(|_| corrupt(name, key, "its key is not UTF-8"))?;
-        Ok((key.to_owned(), record))
+    /// Every entry of `tree`, in key order, as stored.
+    fn raw_tree(&self, tree: &Tree) -> Result<Vec<(IVec, IVec)>, StateError> {
+        raw_entries(tree).map_err(|e| self.db_error(e))
     }
 
     /// The state record, inside a transaction.
@@ -694,6 +666,62 @@ impl fmt::Debug for Store {
             .field("read_only", &self.inner.lock_record.is_none())
             .finish_non_exhaustive()
     }
+}
+
+impl Drop for Inner {
+    /// A read-write store leaves the read cache behind, written under its lock once sled has
+    /// closed the database. A cache that cannot be written is only a slower next `plan`.
+    fn drop(&mut self) {
+        let Some(release) = self.lock_release.as_mut() else { return };
+        let raw = match self.trees.raw() {
+            Ok(raw) => raw,
+            Err(e) => {
+                tracing::warn!(dir = %self.dir.display(), error = %e, "could not read the state to write its read cache");
+                return;
+            }
+        };
+        let dir = self.dir.clone();
+        release.then_while_locked(Box::new(move || {
+            if let Err(e) = read_cache::write(&dir, &raw) {
+                tracing::warn!(dir = %dir.display(), error = %e, "could not write the read cache");
+            }
+        }));
+    }
+}
+
+/// The snapshot in the raw entries of its trees.
+fn decode_snapshot<B: AsRef<[u8]> + Sync>(
+    codec: &Codec,
+    [metadata, resources, outputs, bindings, journal]: &RawTrees<B>,
+) -> Result<Snapshot, StateError> {
+    Ok(Snapshot {
+        metadata: metadata_from(codec, find(metadata, keys::STATE_KEY))?,
+        resources: codec.decode_entries(keys::RESOURCES, resources)?,
+        outputs: match find(outputs, keys::OUTPUTS_KEY) {
+            Some(bytes) => codec.decode(keys::OUTPUTS, keys::OUTPUTS_KEY, bytes)?,
+            None => BTreeMap::new(),
+        },
+        bindings: codec.decode_entries(keys::BINDINGS, bindings)?,
+        pending: codec.decode_entries(keys::JOURNAL, journal)?.into_values().collect(),
+    })
+}
+
+/// The value stored under `key` among `entries`.
+fn find<'a, B: AsRef<[u8]>>(entries: &'a [(B, B)], key: &[u8]) -> Option<&'a [u8]> {
+    entries.iter().find(|(k, _)| k.as_ref() == key).map(|(_, value)| value.as_ref())
+}
+
+/// The metadata of a state that has not been written yet.
+fn unwritten_metadata() -> Metadata {
+    Metadata { schema_version: SCHEMA_VERSION, lineage: String::new(), serial: 0 }
+}
+
+/// The metadata from the stored state record; that of a state not created yet without one.
+fn metadata_from(codec: &Codec, bytes: Option<&[u8]>) -> Result<Metadata, StateError> {
+    let Some(bytes) = bytes else { return Ok(unwritten_metadata()) };
+    let (schema_version, state): (u16, StateRecord) =
+        codec.decode_versioned(keys::METADATA, keys::STATE_KEY, bytes)?;
+    Ok(Metadata { schema_version, lineage: state.lineage, serial: state.serial })
 }
 
 /// sled's configuration for the database in `path`.

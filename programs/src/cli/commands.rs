@@ -142,7 +142,7 @@ pub fn destroy(args: &ApplyArgs, io: &mut Io<'_>) -> anyhow::Result<ExitCode> {
 
 /// The state as it is, read without writing a byte (a missing state reads as empty).
 fn read_state(dir: &Path) -> anyhow::Result<cairn_engine::Snapshot> {
-    Ok(Store::open_read_only(dir)?.snapshot()?)
+    Ok(Store::read_snapshot(dir)?)
 }
 
 /// Runs the program and returns what it declares; nothing is opened or called before this.

@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::time::SystemTime;
+use std::time::{Duration, Instant, SystemTime};
 
 use cairn_state::{OperationKind, PendingKind, PendingOperation, ResourceRecord, Store};
 use serde_json::{Value, json};
@@ -105,4 +105,26 @@ pub fn files_containing(dir: &Path, needle: &[u8]) -> Vec<PathBuf> {
         .filter(|(_, (bytes, _, _))| bytes.windows(needle.len()).any(|w| w == needle))
         .map(|(path, _)| path)
         .collect()
+}
+
+/// Rewrites the value under `key` in `tree` with sled directly (the store must be closed).
+pub fn tamper(dir: &Path, tree: &str, key: &[u8], edit: impl FnOnce(&mut Vec<u8>)) -> TestResult {
+    {
+        let db = sled::open(dir)?;
+        let tree = db.open_tree(tree)?;
+        let mut bytes = tree.get(key)?.ok_or("no such key")?.to_vec();
+        edit(&mut bytes);
+        tree.insert(key, bytes)?;
+        db.flush()?;
+    }
+    // sled's background threads keep `db` locked for a moment after the handle is gone.
+    let db = fs::File::open(dir.join("db"))?;
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while db.try_lock().is_err() {
+        if Instant::now() > deadline {
+            return Err("sled did not release its lock".into());
+        }
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    Ok(())
 }

@@ -1,35 +1,11 @@
 //! Damaged, newer and undecryptable records are typed errors naming tree and key.
 
 use std::fs;
-use std::path::Path;
-use std::time::{Duration, Instant};
 
 use cairn_state::{OperationKind, PendingKind, StateError, Store};
 use serde_json::json;
 
-use crate::common::{TestResult, pending, populated, record, state_dir, urn};
-
-/// Rewrites the value under `key` in `tree` with sled directly (the store must be closed).
-fn tamper(dir: &Path, tree: &str, key: &[u8], edit: impl FnOnce(&mut Vec<u8>)) -> TestResult {
-    {
-        let db = sled::open(dir)?;
-        let tree = db.open_tree(tree)?;
-        let mut bytes = tree.get(key)?.ok_or("no such key")?.to_vec();
-        edit(&mut bytes);
-        tree.insert(key, bytes)?;
-        db.flush()?;
-    }
-    // sled's background threads keep `db` locked for a moment after the handle is gone.
-    let db = fs::File::open(dir.join("db"))?;
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while db.try_lock().is_err() {
-        if Instant::now() > deadline {
-            return Err("sled did not release its lock".into());
-        }
-        std::thread::sleep(Duration::from_millis(2));
-    }
-    Ok(())
-}
+use crate::common::{TestResult, pending, populated, record, state_dir, tamper, urn};
 
 #[test]
 fn a_flipped_byte_is_a_corrupt_record_naming_the_key() -> TestResult {

@@ -8,5 +8,6 @@ mod history;
 mod journal;
 mod locking;
 mod model;
+mod read_cache;
 mod records;
 mod secrets;
