@@ -353,6 +353,9 @@ type CallResult = Result<Option<Outputs>, ProviderError>;
 enum Settled {
     /// The resource's record is written (a create, update or read).
     Written(ResourceRecord),
+    /// The create of a create-first replacement: its record is written and, in the same
+    /// transaction, the delete of the resource it replaced is journaled.
+    Replacing(ResourceRecord, PendingOperation),
     /// The resource's record is removed (a delete).
     Removed,
     /// Only the journal entry is cleared: the old half of a create-first replacement, whose
@@ -508,13 +511,7 @@ impl Run<'_> {
         });
         let journal = match kind {
             OperationKind::Read => None,
-            _ => Some(pending(
-                step,
-                kind,
-                &request,
-                self.planned_inputs(step, kind)?,
-                self.started_at_unix,
-            )),
+            _ => Some(pending(step, kind, self.planned_inputs(step, kind)?, self.started_at_unix)),
         };
         Ok(Prepared { index, kind, request, prior, journal })
     }
@@ -542,9 +539,7 @@ impl Run<'_> {
     /// The inputs the state will record for this operation (secrets still wrapped).
     fn planned_inputs(&self, step: &Step, kind: OperationKind) -> Result<Value, String> {
         match kind {
-            OperationKind::Delete | OperationKind::DeleteReplaced => {
-                Ok(step.prior.as_ref().map(|prior| prior.inputs.clone()).unwrap_or(Value::Null))
-            }
+            OperationKind::Delete | OperationKind::DeleteReplaced => Ok(prior_inputs(step)),
             _ => self.resolve(step).map(Value::Object),
         }
     }
@@ -580,10 +575,18 @@ impl Run<'_> {
         let outputs = match result {
             Ok(outputs) => outputs,
             Err(error) => {
-                if kind != OperationKind::Read {
-                    self.store.journal_clear(step.urn.as_str())?;
-                }
-                return Ok(Err(error.message));
+                return Ok(Err(match pending_kind(step, kind) {
+                    None => error.message,
+                    Some(PendingKind::DeleteReplaced) => format!(
+                        "{}; the replaced resource stays in the journal and the next apply \
+                         deletes it",
+                        error.message
+                    ),
+                    Some(pending) => {
+                        self.store.journal_clear(step.urn.as_str(), pending)?;
+                        error.message
+                    }
+                }));
             }
         };
         let settled = match kind {
@@ -591,7 +594,7 @@ impl Run<'_> {
             OperationKind::Delete | OperationKind::DeleteReplaced => Settled::Removed,
             _ => {
                 let inputs = self.resolve(step).map(Value::Object).unwrap_or(Value::Null);
-                Settled::Written(ResourceRecord {
+                let record = ResourceRecord {
                     urn: step.urn.as_str().to_owned(),
                     type_token: step.type_token.clone(),
                     name: step.name.clone(),
@@ -603,7 +606,16 @@ impl Run<'_> {
                         .iter()
                         .map(|urn| urn.as_str().to_owned())
                         .collect(),
-                })
+                };
+                match kind {
+                    OperationKind::CreateReplacement if step.create_before_delete => {
+                        let deleted = OperationKind::DeleteReplaced;
+                        let replaced =
+                            pending(step, deleted, prior_inputs(step), self.started_at_unix);
+                        Settled::Replacing(record, replaced)
+                    }
+                    _ => Settled::Written(record),
+                }
             }
         };
         Ok(Ok(settled))
@@ -621,6 +633,9 @@ impl Run<'_> {
                 let urn = self.plan.steps[self.operations.items[*index].0].urn.as_str();
                 match settled {
                     Settled::Written(record) => Some(Finished::Put(record)),
+                    Settled::Replacing(record, replaced) => {
+                        Some(Finished::Replaced { record, replaced })
+                    }
                     Settled::Removed => Some(Finished::Remove(urn)),
                     Settled::JournalOnly => None,
                 }
@@ -632,13 +647,13 @@ impl Run<'_> {
         for (index, settled) in settled {
             let name = self.plan.steps[self.operations.items[index].0].name.clone();
             match settled {
-                Settled::Written(record) => {
+                Settled::Written(record) | Settled::Replacing(record, _) => {
                     self.live.insert(name, Live { inputs: record.inputs, outputs: record.outputs });
                 }
                 Settled::Removed => drop(self.live.remove(&name)),
                 Settled::JournalOnly => {
                     let urn = self.plan.steps[self.operations.items[index].0].urn.clone();
-                    self.store.journal_clear(urn.as_str())?;
+                    self.store.journal_clear(urn.as_str(), PendingKind::DeleteReplaced)?;
                 }
             }
             let operation = self.operation(index);
@@ -692,26 +707,36 @@ impl Run<'_> {
     }
 }
 
+/// The inputs the state records for `step` before this run (secrets still wrapped).
+fn prior_inputs(step: &Step) -> Value {
+    step.prior.as_ref().map(|prior| prior.inputs.clone()).unwrap_or(Value::Null)
+}
+
+/// The kind of journal entry written before an operation of `kind` on `step`; `None` for
+/// reads, which change nothing.
+fn pending_kind(step: &Step, kind: OperationKind) -> Option<PendingKind> {
+    Some(match kind {
+        OperationKind::Read => return None,
+        OperationKind::Create | OperationKind::CreateReplacement => PendingKind::Create,
+        OperationKind::Update => PendingKind::Update,
+        OperationKind::DeleteReplaced if step.create_before_delete => PendingKind::DeleteReplaced,
+        OperationKind::Delete | OperationKind::DeleteReplaced => PendingKind::Delete,
+    })
+}
+
+/// The journal entry of an operation of `kind` on `step`, sending `inputs`.
 fn pending(
     step: &Step,
     kind: OperationKind,
-    request: &ResourceRequest,
     inputs: Value,
     started_at_unix: u64,
 ) -> PendingOperation {
-    let pending_kind = match kind {
-        OperationKind::Create | OperationKind::CreateReplacement | OperationKind::Read => {
-            PendingKind::Create
-        }
-        OperationKind::Update => PendingKind::Update,
-        OperationKind::Delete | OperationKind::DeleteReplaced => PendingKind::Delete,
-    };
     PendingOperation {
-        urn: request.urn.as_str().to_owned(),
-        type_token: request.type_token.clone(),
-        name: request.name.clone(),
+        urn: step.urn.as_str().to_owned(),
+        type_token: step.type_token.clone(),
+        name: step.name.clone(),
         binding: step.binding.clone(),
-        kind: pending_kind,
+        kind: pending_kind(step, kind).unwrap_or(PendingKind::Create),
         inputs,
         prior_outputs: step
             .prior

@@ -4,7 +4,7 @@
 //! the same stack and the same state give the same plan, byte for byte; it serializes to a
 //! versioned JSON document that `apply` can execute exactly.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use cairn_state::{ResourceRecord, Snapshot};
 use serde::{Deserialize, Serialize};
@@ -228,9 +228,15 @@ pub fn plan(stack: &StackSpec, state: &Snapshot) -> Result<Plan, PlanError> {
         steps,
         outputs: stack.outputs.clone(),
         output_changes,
-        interrupted: state.pending.iter().map(|op| Urn::from(op.urn.clone())).collect(),
+        interrupted: interrupted(state),
         policy_findings,
     })
+}
+
+/// The URNs with operations left unfinished in the journal, each once, in order.
+fn interrupted(state: &Snapshot) -> Vec<Urn> {
+    let urns: BTreeSet<&str> = state.pending.iter().map(|op| op.urn.as_str()).collect();
+    urns.into_iter().map(|urn| Urn::from(urn.to_owned())).collect()
 }
 
 /// Plans the deletion of everything the state records, in reverse dependency order.
@@ -255,7 +261,7 @@ pub fn plan_destroy(stack_name: &str, state: &Snapshot) -> Result<Plan, PlanErro
         steps,
         outputs: BTreeMap::new(),
         output_changes,
-        interrupted: state.pending.iter().map(|op| Urn::from(op.urn.clone())).collect(),
+        interrupted: interrupted(state),
         policy_findings: Vec::new(),
     })
 }

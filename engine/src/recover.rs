@@ -3,7 +3,9 @@
 //! Before every provider call the engine journals what it is about to do. A journal entry
 //! still present at the next run means the process stopped mid-call: the cloud may or may
 //! not have done it. Recovery asks the cloud and settles the state, so that a resource whose
-//! create was interrupted is adopted instead of being created twice.
+//! create was interrupted is adopted instead of being created twice, and a resource replaced
+//! create-first is deleted even if the run stopped (or its delete failed) after the
+//! replacement was recorded.
 
 use std::collections::BTreeMap;
 
@@ -28,6 +30,12 @@ pub struct RecoveryReport {
     pub removed: Vec<String>,
     /// Operations that had not taken effect (or are re-planned): journal entries cleared.
     pub cleared: Vec<String>,
+    /// Resources replaced (create first) whose delete had not happened or not been recorded:
+    /// deleted now, or found gone; their journal entries cleared. Named by the replacement.
+    pub replaced_deleted: Vec<String>,
+    /// Replaced resources that could not be deleted now, with the provider's error: their
+    /// journal entries stay, and the next apply tries again.
+    pub replaced_kept: Vec<(String, String)>,
 }
 
 /// Why recovery could not finish.
@@ -127,6 +135,23 @@ async fn settle(
         // The record still holds the inputs before the update; the next plan compares
         // against them and applies the update again, which is idempotent.
         PendingKind::Update => clear(store, operation, report)?,
+        // The record holds the replacement: finish what the approved replacement started.
+        PendingKind::DeleteReplaced => {
+            let prior = RecordedResource {
+                inputs: request.inputs.clone(),
+                outputs: reveal(&operation.prior_outputs),
+            };
+            match provider.delete(&request, &prior).await {
+                Ok(()) => {}
+                Err(error) if error.not_found => {}
+                Err(error) => {
+                    report.replaced_kept.push((operation.name.clone(), error.to_string()));
+                    return Ok(());
+                }
+            }
+            store.journal_clear(&operation.urn, operation.kind)?;
+            report.replaced_deleted.push(operation.name.clone());
+        }
     }
     Ok(())
 }
@@ -136,7 +161,7 @@ fn clear(
     operation: &PendingOperation,
     report: &mut RecoveryReport,
 ) -> Result<(), RecoveryError> {
-    store.journal_clear(&operation.urn)?;
+    store.journal_clear(&operation.urn, operation.kind)?;
     report.cleared.push(operation.name.clone());
     Ok(())
 }

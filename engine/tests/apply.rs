@@ -238,3 +238,93 @@ async fn a_stale_plan_is_refused() {
             .expect_err("stale");
     assert!(error.to_string().contains("run `plan` again"), "{error}");
 }
+
+/// The network applied at 10.0.0.0/16, then moved to 10.9.0.0/16 (a create-first
+/// replacement of `net`) with `fault` injected into the delete of the old network.
+async fn replace_the_network_with_its_delete_failing(
+    fault: Fault,
+) -> (TempState, Arc<MemoryCloud>, cairn_engine::StackSpec, serde_json::Value) {
+    let state = TempState::new();
+    let cloud = Arc::new(MemoryCloud::new());
+    plan_and_apply(&network_stack("10.0.0.0/16", "a", [1, 2], policy()), &state.store, &cloud, 10)
+        .await;
+    let net_urn = |store: &cairn_state::Store| {
+        let snapshot = store.snapshot().expect("snapshot");
+        snapshot.resources.values().find(|record| record.name == "net").cloned().expect("net")
+    };
+    let old = net_urn(&state.store);
+    cloud.inject("net", Call::Delete, fault, 1);
+
+    let moved = network_stack("10.9.0.0/16", "a", [1, 2], policy());
+    let (_, report) = plan_and_apply(&moved, &state.store, &cloud, 10).await;
+
+    assert_eq!(report.failed.len(), 1, "{report:#?}");
+    assert!(report.failed[0].message.contains("the next apply deletes it"), "{report:#?}");
+    let new = net_urn(&state.store);
+    assert_ne!(new.outputs["id"], old.outputs["id"], "the record is the replacement");
+    let pending = state.store.pending_operations().expect("journal");
+    assert_eq!(pending.len(), 1, "{pending:#?}");
+    assert_eq!(pending[0].kind, PendingKind::DeleteReplaced);
+    assert_eq!(pending[0].prior_outputs["id"], old.outputs["id"], "it remembers the old one");
+    (state, cloud, moved, new.outputs["id"].clone())
+}
+
+#[tokio::test]
+async fn a_replaced_resource_whose_delete_failed_is_deleted_by_the_next_apply() {
+    let (state, cloud, moved, new_id) =
+        replace_the_network_with_its_delete_failing(Fault::Fail).await;
+    assert_eq!(cloud.resources().len(), 5, "the old network is still there");
+    let plan =
+        cairn_engine::plan(&moved, &state.store.snapshot().expect("snapshot")).expect("plan");
+    assert_eq!(plan.interrupted.len(), 1, "the plan warns about it");
+
+    let recovered =
+        cairn_engine::recover_interrupted(&state.store, cloud.as_ref(), &moved.bindings, 3)
+            .await
+            .expect("recovery");
+
+    assert_eq!(recovered.replaced_deleted, ["net"]);
+    assert_eq!(cloud.resources().len(), 4, "only the replacements are left");
+    assert!(cloud.resources().contains_key(new_id.as_str().unwrap_or_default()));
+    assert!(state.store.pending_operations().expect("journal").is_empty());
+    let (plan, _) = plan_and_apply(&moved, &state.store, &cloud, 10).await;
+    assert!(plan.is_empty(), "nothing left to do");
+}
+
+#[tokio::test]
+async fn an_interrupted_delete_of_a_replaced_resource_keeps_the_replacement() {
+    // The old network is deleted in the cloud, then the run stops before recording it.
+    let (state, cloud, moved, new_id) =
+        replace_the_network_with_its_delete_failing(Fault::FailAfterEffect).await;
+    assert_eq!(cloud.resources().len(), 4);
+
+    let recovered =
+        cairn_engine::recover_interrupted(&state.store, cloud.as_ref(), &moved.bindings, 3)
+            .await
+            .expect("recovery");
+
+    assert_eq!(recovered.replaced_deleted, ["net"], "found gone");
+    assert!(recovered.removed.is_empty(), "the replacement's record is not forgotten");
+    let snapshot = state.store.snapshot().expect("snapshot");
+    let net = snapshot.resources.values().find(|record| record.name == "net").expect("net");
+    assert_eq!(net.outputs["id"], new_id);
+    let (plan, _) = plan_and_apply(&moved, &state.store, &cloud, 10).await;
+    assert!(plan.is_empty(), "nothing is created twice");
+    assert_eq!(cloud.resources().len(), 4);
+}
+
+#[tokio::test]
+async fn a_replaced_resource_that_still_cannot_be_deleted_stays_journaled() {
+    let (state, cloud, moved, _) = replace_the_network_with_its_delete_failing(Fault::Fail).await;
+    cloud.inject("net", Call::Delete, Fault::Fail, 1);
+
+    let recovered =
+        cairn_engine::recover_interrupted(&state.store, cloud.as_ref(), &moved.bindings, 3)
+            .await
+            .expect("recovery goes on");
+
+    assert_eq!(recovered.replaced_kept.len(), 1, "{recovered:#?}");
+    assert_eq!(recovered.replaced_kept[0].0, "net");
+    assert_eq!(state.store.pending_operations().expect("journal").len(), 1);
+    assert_eq!(cloud.resources().len(), 5);
+}

@@ -6,12 +6,15 @@
 //! | `resources` | URN                                  | `ResourceRecord`                |
 //! | `outputs`   | `outputs`                            | all stack outputs, one map      |
 //! | `bindings`  | binding name                         | the binding's configuration     |
-//! | `journal`   | URN                                  | `PendingOperation`              |
+//! | `journal`   | URN (`\0replaced` appended for the  | `PendingOperation`              |
+//! |             | delete of a replaced resource)       |                                 |
 //! | `history`   | apply id (u64 BE) ++ tag ++ URN      | header, previous record/outputs |
 //!
 //! History tags: 0 = the apply's header, 1 = a resource's previous version (followed by the
 //! URN), 2 = the previous stack outputs. Big-endian ids keep one apply's entries together and
 //! the applies in order, so pruning is one range.
+
+use crate::model::PendingKind;
 
 pub(crate) const METADATA: &str = "metadata";
 pub(crate) const RESOURCES: &str = "resources";
@@ -24,6 +27,10 @@ pub(crate) const HISTORY: &str = "history";
 pub(crate) const STATE_KEY: &[u8] = b"state";
 /// The key of the one record in `outputs`.
 pub(crate) const OUTPUTS_KEY: &[u8] = b"outputs";
+
+/// What follows the URN in the journal key of a [`PendingKind::DeleteReplaced`] entry (a NUL
+/// cannot occur in a URN), so that it never shares a key with the replacement's own entry.
+const REPLACED_SUFFIX: &str = "\0replaced";
 
 const HEADER_TAG: u8 = 0;
 const RESOURCE_TAG: u8 = 1;
@@ -60,6 +67,14 @@ pub(crate) fn apply_outputs(id: u64) -> Vec<u8> {
     tagged(id, OUTPUTS_TAG, "")
 }
 
+/// The key of a journal entry about `urn`.
+pub(crate) fn journal(urn: &str, kind: PendingKind) -> Vec<u8> {
+    match kind {
+        PendingKind::DeleteReplaced => format!("{urn}{REPLACED_SUFFIX}").into_bytes(),
+        PendingKind::Create | PendingKind::Update | PendingKind::Delete => urn.as_bytes().to_vec(),
+    }
+}
+
 fn tagged(id: u64, tag: u8, urn: &str) -> Vec<u8> {
     let mut key = Vec::with_capacity(9 + urn.len());
     key.extend_from_slice(&id.to_be_bytes());
@@ -92,7 +107,11 @@ pub(crate) fn display(tree: &str, key: &[u8]) -> String {
             None => {}
         }
     }
-    String::from_utf8_lossy(key).into_owned()
+    let key = String::from_utf8_lossy(key);
+    match key.strip_suffix(REPLACED_SUFFIX) {
+        Some(urn) if tree == JOURNAL => format!("{urn} (the resource it replaced)"),
+        _ => key.into_owned(),
+    }
 }
 
 #[cfg(test)]
@@ -117,5 +136,8 @@ mod tests {
     fn display_names_history_keys() {
         assert_eq!(display(HISTORY, &apply_resource(7, "urn:x")), "apply 7 urn:x");
         assert_eq!(display(RESOURCES, b"urn:x"), "urn:x");
+        let replaced = journal("urn:x", PendingKind::DeleteReplaced);
+        assert_eq!(display(JOURNAL, &replaced), "urn:x (the resource it replaced)");
+        assert_eq!(journal("urn:x", PendingKind::Delete), b"urn:x");
     }
 }

@@ -59,6 +59,11 @@ pub enum PendingKind {
     Update,
     /// Deleting it.
     Delete,
+    /// Deleting the resource a create-before-delete replacement replaced (what Terraform
+    /// calls a deposed object). The URN's record already holds the replacement, so this entry
+    /// alone remembers the old resource until it is gone; it has its own place in the
+    /// journal, beside any entry of the replacement, and recovery deletes what it names.
+    DeleteReplaced,
 }
 
 /// A journal entry: a provider call that started and has not been recorded as finished.
@@ -67,7 +72,8 @@ pub enum PendingKind {
 /// looks the resource up (by ownership tag or deterministic name) before doing anything else.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct PendingOperation {
-    /// The resource's URN (one pending operation per URN).
+    /// The resource's URN (one pending operation per URN, and one more for the resource a
+    /// replacement replaced: [`PendingKind::DeleteReplaced`]).
     pub urn: String,
     /// The resource type.
     pub type_token: String,
@@ -128,6 +134,15 @@ pub struct AppliedChanges {
 pub enum Finished<'a> {
     /// A create or update: the record as it now is.
     Put(&'a ResourceRecord),
+    /// The create of a create-before-delete replacement: the record of the replacement, and
+    /// the [`PendingKind::DeleteReplaced`] entry journaled in the same transaction, so that
+    /// the old resource is never forgotten between its replacement and its delete.
+    Replaced {
+        /// The record of the replacement.
+        record: &'a ResourceRecord,
+        /// The delete of the resource it replaced, still to happen.
+        replaced: &'a PendingOperation,
+    },
     /// A delete: the URN that is gone.
     Remove(&'a str),
 }
@@ -136,7 +151,7 @@ impl<'a> Finished<'a> {
     /// The URN it is about.
     pub fn urn(&self) -> &'a str {
         match self {
-            Finished::Put(record) => &record.urn,
+            Finished::Put(record) | Finished::Replaced { record, .. } => &record.urn,
             Finished::Remove(urn) => urn,
         }
     }
@@ -144,7 +159,7 @@ impl<'a> Finished<'a> {
     /// The new record, for a put.
     pub fn record(&self) -> Option<&'a ResourceRecord> {
         match self {
-            Finished::Put(record) => Some(record),
+            Finished::Put(record) | Finished::Replaced { record, .. } => Some(record),
             Finished::Remove(_) => None,
         }
     }

@@ -21,8 +21,8 @@ use crate::error::StateError;
 use crate::keys::{self, HistoryKey};
 use crate::lock::{self, LockRecordGuard, ReleaseWait};
 use crate::model::{
-    AppliedChanges, ApplyId, Finished, Metadata, OperationKind, PendingOperation, ResourceRecord,
-    Snapshot,
+    AppliedChanges, ApplyId, Finished, Metadata, OperationKind, PendingKind, PendingOperation,
+    ResourceRecord, Snapshot,
 };
 use crate::read_cache::{self, RawTrees};
 use crate::secrets::{self, SecretError, Secrets};
@@ -368,20 +368,23 @@ impl Store {
     pub fn journal_begin_all(&self, ops: &[PendingOperation]) -> Result<(), StateError> {
         self.writable()?;
         for op in ops {
-            let bytes = self.encode(keys::JOURNAL, op.urn.as_bytes(), op)?;
-            self.trees().journal.insert(op.urn.as_bytes(), bytes).map_err(|e| self.db_error(e))?;
+            let key = keys::journal(&op.urn, op.kind);
+            let bytes = self.encode(keys::JOURNAL, &key, op)?;
+            self.trees().journal.insert(key, bytes).map_err(|e| self.db_error(e))?;
         }
         self.flush()
     }
 
-    /// Clears the journal entry of `urn` after a call that failed (so nothing changed), durably.
+    /// Clears the journal entry of `urn` for a call of `kind`, durably: after a call that
+    /// failed (so nothing changed), or one whose end changes no record.
+    /// [`PendingKind::DeleteReplaced`] has its own entry; the other kinds share one per URN.
     ///
     /// # Errors
     ///
     /// [`StateError::ReadOnly`], or a database failure.
-    pub fn journal_clear(&self, urn: &str) -> Result<(), StateError> {
+    pub fn journal_clear(&self, urn: &str, kind: PendingKind) -> Result<(), StateError> {
         self.writable()?;
-        self.trees().journal.remove(urn).map_err(|e| self.db_error(e))?;
+        self.trees().journal.remove(keys::journal(urn, kind)).map_err(|e| self.db_error(e))?;
         self.flush()
     }
 
@@ -497,7 +500,8 @@ impl Store {
     }
 
     /// Applies `changes` in one transaction: each record written or removed with its history
-    /// entry, the serial bumped once per real change, journal entries cleared if asked.
+    /// entry, the serial bumped once per real change, journal entries cleared if asked, and
+    /// the entries of replaced resources still to delete journaled.
     fn change_all(
         &self,
         apply: ApplyId,
@@ -508,14 +512,22 @@ impl Store {
         let mut prepared = Vec::with_capacity(changes.len());
         for change in changes {
             let urn = change.urn();
-            let encoded = match change {
-                Finished::Put(record) => {
-                    Some(IVec::from(self.encode(keys::RESOURCES, urn.as_bytes(), *record)?))
+            let encoded = match change.record() {
+                Some(record) => {
+                    Some(IVec::from(self.encode(keys::RESOURCES, urn.as_bytes(), record)?))
                 }
-                Finished::Remove(_) => None,
+                None => None,
+            };
+            let replaced = match change {
+                Finished::Replaced { replaced, .. } => {
+                    let key = keys::journal(&replaced.urn, PendingKind::DeleteReplaced);
+                    let bytes = IVec::from(self.encode(keys::JOURNAL, &key, *replaced)?);
+                    Some((key, bytes))
+                }
+                Finished::Put(_) | Finished::Remove(_) => None,
             };
             let entry = keys::apply_resource(apply.0, urn);
-            prepared.push((urn, change.record(), encoded, entry));
+            prepared.push((urn, change.record(), encoded, entry, replaced));
         }
         let absent = IVec::from(self.encode(keys::HISTORY, b"", &None::<ResourceRecord>)?);
         let trees = self.trees();
@@ -525,9 +537,12 @@ impl Store {
                 require_apply(history, apply)?;
                 let mut state = self.state_in(metadata)?;
                 let before = state.serial;
-                for (urn, new, encoded, entry) in &prepared {
+                for (urn, new, encoded, entry, replaced) in &prepared {
                     if clear_journal {
                         journal.remove(urn.as_bytes())?;
+                    }
+                    if let Some((key, bytes)) = replaced {
+                        journal.insert(key.as_slice(), bytes.clone())?;
                     }
                     let old = resources.get(urn.as_bytes())?;
                     if !self.differs(urn, old.as_ref(), *new)? {

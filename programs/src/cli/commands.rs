@@ -121,23 +121,31 @@ impl PlanSource {
     }
 }
 
-/// `destroy`: deletes everything the state records, in reverse dependency order.
+/// `destroy`: deletes everything the state records, in reverse dependency order, after
+/// settling what an interrupted run left (a replaced resource still to delete included).
 pub fn destroy(args: &ApplyArgs, io: &mut Io<'_>) -> anyhow::Result<ExitCode> {
     read_state(&args.stack.state)?;
     let store = Store::open(&args.stack.state)?;
-    let snapshot = store.snapshot()?;
+    let plan = destroy_plan(&store.snapshot()?)?;
+    let runtime = runtime()?;
+    let provider = io.providers.provider(args.endpoint_url.as_deref())?;
+    if !store.pending_operations()?.is_empty() {
+        recover(&runtime, &store, provider.as_ref(), &plan.bindings, io)?;
+    }
+    let plan = destroy_plan(&store.snapshot()?)?;
+    execute(&plan, &store, &runtime, provider, args, RunKind::Destroy, io)
+}
+
+/// The plan that deletes everything `snapshot` records.
+fn destroy_plan(snapshot: &cairn_engine::Snapshot) -> anyhow::Result<Plan> {
     let stack_name = snapshot
         .resources
         .values()
         .next()
         .and_then(|record| record.urn.strip_prefix("urn:cairn:"))
         .and_then(|rest| rest.split("::").next())
-        .unwrap_or_default()
-        .to_owned();
-    let plan = cairn_engine::plan_destroy(&stack_name, &snapshot)?;
-    let runtime = runtime()?;
-    let provider = io.providers.provider(args.endpoint_url.as_deref())?;
-    execute(&plan, &store, &runtime, provider, args, RunKind::Destroy, io)
+        .unwrap_or_default();
+    Ok(cairn_engine::plan_destroy(stack_name, snapshot)?)
 }
 
 /// The state as it is, read without writing a byte (a missing state reads as empty).
@@ -179,6 +187,16 @@ fn recover(
     }
     for name in &report.cleared {
         writeln!(io.err, "  `{name}`: the interrupted operation had not taken effect")?;
+    }
+    for name in &report.replaced_deleted {
+        writeln!(io.err, "  deleted the resource `{name}` replaced")?;
+    }
+    for (name, error) in &report.replaced_kept {
+        writeln!(
+            io.err,
+            "  could not delete the resource `{name}` replaced, so it stays in the journal and \
+             the next apply tries again: {error}"
+        )?;
     }
     Ok(())
 }

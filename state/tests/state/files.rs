@@ -110,7 +110,7 @@ fn read_only_refuses_every_write() -> TestResult {
         store.remove_binding("b"),
         store.replace_outputs(apply, &outputs(&[])),
         store.journal_begin(&pending("x", PendingKind::Create)),
-        store.journal_clear(&urn("x")),
+        store.journal_clear(&urn("x"), PendingKind::Create),
     ];
     for result in results {
         assert!(matches!(result, Err(StateError::ReadOnly)), "{result:?}");

@@ -24,7 +24,7 @@ fn a_call_interrupted_before_finish_is_pending_after_reopen() -> TestResult {
 
     let apply = store.begin_apply(OperationKind::Apply, 2)?;
     assert_eq!(store.finish_put(apply, &record("vpc", 1))?, 1);
-    store.journal_clear(&urn("old"))?;
+    store.journal_clear(&urn("old"), PendingKind::Delete)?;
     drop(store);
     let store = Store::open(&dir)?;
     assert!(store.pending_operations()?.is_empty());
@@ -92,5 +92,32 @@ fn finish_all_records_a_batch_in_one_step_and_clears_its_journal() -> TestResult
     assert!(store.pending_operations()?.is_empty());
     let history = store.history()?;
     assert_eq!(history[0].previous_resources.len(), 3, "each change keeps its previous version");
+    Ok(())
+}
+
+#[test]
+fn a_replacement_journals_the_delete_of_what_it_replaced_in_its_own_place() -> TestResult {
+    let (_temp, dir) = state_dir();
+    let store = Store::open(&dir)?;
+    let apply = store.begin_apply(OperationKind::Apply, 1)?;
+    let old = record("sg", 1);
+    store.put_resource(apply, &old)?;
+    store.journal_begin(&pending("sg", PendingKind::Create))?;
+    let mut replaced = pending("sg", PendingKind::DeleteReplaced);
+    replaced.prior_outputs = old.outputs.clone();
+    let new = record("sg", 2);
+
+    store.finish_all(apply, &[Finished::Replaced { record: &new, replaced: &replaced }])?;
+
+    assert_eq!(store.snapshot()?.resources[&new.urn], new);
+    assert_eq!(store.pending_operations()?, vec![replaced.clone()], "the create's entry is gone");
+    // Later operations on the replacement neither overwrite nor clear it.
+    let update = pending("sg", PendingKind::Update);
+    store.journal_begin(&update)?;
+    assert_eq!(store.pending_operations()?, vec![update, replaced.clone()]);
+    store.finish_put(apply, &record("sg", 3))?;
+    assert_eq!(store.pending_operations()?, vec![replaced]);
+    store.journal_clear(&urn("sg"), PendingKind::DeleteReplaced)?;
+    assert!(store.pending_operations()?.is_empty());
     Ok(())
 }

@@ -108,7 +108,7 @@ fn serial_moves_with_resource_changes_only() -> TestResult {
     store.remove_binding("x")?;
     store.replace_outputs(apply, &outputs(&[("o", json!(1))]))?;
     store.journal_begin(&pending("c", PendingKind::Create))?;
-    store.journal_clear(&urn("c"))?;
+    store.journal_clear(&urn("c"), PendingKind::Create)?;
     store.begin_apply(OperationKind::Refresh, 2)?;
     assert_eq!(serial()?, 4, "bindings, outputs, journal and applies are not resource changes");
     assert_eq!(store.remove_resource(apply, &urn("a"))?, 5, "remove");
