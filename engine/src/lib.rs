@@ -24,6 +24,7 @@ mod plan;
 mod policy;
 mod provider;
 mod recover;
+mod refresh;
 mod render;
 mod validate;
 pub mod value;
@@ -40,7 +41,7 @@ pub use model::{
 };
 pub use plan::{
     Action, OutputChange, PLAN_FORMAT_VERSION, Plan, PlanError, Prior, PropertyChange, Step,
-    Summary, plan, plan_destroy,
+    Summary, plan, plan_destroy, recorded_bindings,
 };
 pub use policy::{
     Finding, PolicyContext, PolicyErrors, PolicyRule, PolicySettings, Severity, Violation,
@@ -48,6 +49,13 @@ pub use policy::{
 };
 pub use provider::{Observed, Outputs, Provider, ProviderError, RecordedResource, ResourceRequest};
 pub use recover::{RecoveryError, RecoveryReport, recover_interrupted};
-pub use render::{KNOWN_AFTER_APPLY, RenderOptions, SENSITIVE, render_plan, summary_line};
+pub use refresh::{
+    Drift, DriftKind, DriftReport, PropertyDrift, ReadFailure, RefreshError, detect_drift,
+    record_drift,
+};
+pub use render::{
+    KNOWN_AFTER_APPLY, RenderOptions, SENSITIVE, drift_summary_line, render_drift, render_plan,
+    summary_line,
+};
 pub use validate::{DeclarationError, DeclarationErrors, DependencyGraph, validate};
 pub use value::{Input, OutputRef};

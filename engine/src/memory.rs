@@ -137,6 +137,20 @@ impl MemoryCloud {
         self.lock().resources.insert(format!("seed-{name}"), stored);
     }
 
+    /// Sets input `property` of the resource with id `id` behind cairn's back (drift).
+    pub fn change_outside(&self, id: &str, property: &str, value: Value) {
+        if let Some(Value::Object(inputs)) =
+            self.lock().resources.get_mut(id).map(|found| &mut found.inputs)
+        {
+            inputs.insert(property.to_owned(), value);
+        }
+    }
+
+    /// Deletes the resource with id `id` behind cairn's back.
+    pub fn delete_outside(&self, id: &str) {
+        self.lock().resources.remove(id);
+    }
+
     fn lock(&self) -> MutexGuard<'_, Cloud> {
         // A test that panicked while holding the lock has already failed; keep going.
         self.cloud.lock().unwrap_or_else(|poisoned| poisoned.into_inner())

@@ -233,6 +233,28 @@ pub fn plan(stack: &StackSpec, state: &Snapshot) -> Result<Plan, PlanError> {
     })
 }
 
+/// Every provider binding `state` refers to (its resources' and its journal entries'), as
+/// it records them.
+///
+/// # Errors
+///
+/// [`PlanError::UnreadableBinding`] for a binding whose record does not describe one.
+pub fn recorded_bindings(state: &Snapshot) -> Result<BTreeMap<String, ProviderBinding>, PlanError> {
+    let resources = state.resources.values().map(|record| &record.binding);
+    let journal = state.pending.iter().map(|op| &op.binding);
+    let names: BTreeSet<&String> = resources.chain(journal).collect();
+    names.into_iter().map(|name| Ok((name.clone(), recorded_binding(state, name)?))).collect()
+}
+
+/// The provider binding `name` as `state` records it.
+fn recorded_binding(state: &Snapshot, name: &str) -> Result<ProviderBinding, PlanError> {
+    let recorded = state.bindings.get(name).cloned().unwrap_or(Value::Null);
+    serde_json::from_value(recorded).map_err(|error| PlanError::UnreadableBinding {
+        name: name.to_owned(),
+        reason: error.to_string(),
+    })
+}
+
 /// The URNs with operations left unfinished in the journal, each once, in order.
 fn interrupted(state: &Snapshot) -> Vec<Urn> {
     let urns: BTreeSet<&str> = state.pending.iter().map(|op| op.urn.as_str()).collect();
@@ -413,11 +435,7 @@ impl<'a> Planner<'a> {
             if bindings.contains_key(name) {
                 continue;
             }
-            let recorded = self.state.bindings.get(name).cloned().unwrap_or(Value::Null);
-            let binding: ProviderBinding = serde_json::from_value(recorded).map_err(|error| {
-                PlanError::UnreadableBinding { name: name.clone(), reason: error.to_string() }
-            })?;
-            bindings.insert(name.clone(), binding);
+            bindings.insert(name.clone(), recorded_binding(self.state, name)?);
         }
         Ok(bindings)
     }

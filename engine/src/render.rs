@@ -8,6 +8,7 @@ use serde_json::Value;
 use similar::{ChangeTag, TextDiff};
 
 use crate::plan::{Action, OutputChange, Plan, Step};
+use crate::refresh::{DriftKind, DriftReport};
 use crate::value::{contains_secret, is_secret, is_unknown};
 
 /// How to render.
@@ -30,6 +31,29 @@ pub fn render_plan(plan: &Plan, options: RenderOptions) -> String {
     let mut out = Renderer { options, text: String::new() };
     out.plan(plan);
     out.text
+}
+
+/// Renders what a refresh found: each drifted resource with the properties that changed
+/// outside cairn, what could not be read, and the summary line.
+pub fn render_drift(report: &DriftReport, options: RenderOptions) -> String {
+    let mut out = Renderer { options, text: String::new() };
+    out.drift(report);
+    out.text
+}
+
+/// The one-line summary of a refresh: `Drift: N changed, M deleted, K in sync.`, or
+/// `No drift.` when the cloud is as the state records it.
+pub fn drift_summary_line(report: &DriftReport) -> String {
+    let deleted = report.drift.iter().filter(|d| d.kind == DriftKind::Deleted).count();
+    let changed = report.drift.len() - deleted;
+    let unread = match report.failed.len() {
+        0 => String::new(),
+        n => format!(", {n} could not be read"),
+    };
+    if report.drift.is_empty() {
+        return format!("No drift: {} in sync{unread}.", report.in_sync);
+    }
+    format!("Drift: {changed} changed, {deleted} deleted, {} in sync{unread}.", report.in_sync)
 }
 
 /// The one-line summary: `Plan: N to add, M to change, K to destroy.`
@@ -113,6 +137,49 @@ impl Renderer {
             self.line("");
         }
         let summary = summary_line(plan);
+        let painted = self.paint(&summary, Style::new().bold());
+        self.line(&painted);
+    }
+
+    fn drift(&mut self, report: &DriftReport) {
+        if !report.drift.is_empty() {
+            self.line("Objects changed outside cairn:");
+        }
+        for drift in &report.drift {
+            self.line("");
+            let (action, note) = match drift.kind {
+                DriftKind::Deleted => (Action::Delete, " was deleted"),
+                DriftKind::Changed(_) => (Action::Update, " changed"),
+            };
+            let (mark, style) = symbol(action);
+            let header = format!(
+                "{} {} \"{}\" in {}{note}",
+                self.paint(mark, style),
+                drift.type_token,
+                drift.name,
+                drift.binding
+            );
+            self.line(&header);
+            if let DriftKind::Changed(properties) = &drift.kind {
+                let width = properties.iter().map(|p| p.property.len()).max().unwrap_or(0);
+                for change in properties {
+                    let name = format!("{:width$}", change.property);
+                    let style = Style::new().yellow();
+                    let (old, new) = (Some(&change.recorded), Some(&change.observed));
+                    self.property("~", style, &name, old, new, false);
+                }
+            }
+        }
+        if !report.failed.is_empty() {
+            self.line("");
+            self.line("Could not read (nothing is recorded about them):");
+            for failure in &report.failed {
+                let line = format!("  {}: {}", failure.name, failure.message);
+                self.line(&line);
+            }
+        }
+        self.line("");
+        let summary = drift_summary_line(report);
         let painted = self.paint(&summary, Style::new().bold());
         self.line(&painted);
     }

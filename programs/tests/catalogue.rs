@@ -13,7 +13,7 @@ use std::sync::Arc;
 use cairn_aws::{AwsProvider, ProviderOptions, StaticCredentials};
 use cairn_engine::{Input, Provider, StackSpec, Waiver};
 use cairn_programs::cli::{
-    self, ApplyArgs, Io, PlanArgs, ProgramSource, ProviderSource, StackArgs,
+    self, ApplyArgs, CloudArgs, Io, PlanArgs, ProgramSource, ProviderSource, RefreshArgs, StackArgs,
 };
 use cairn_programs::registry::ProgramError;
 use cairn_state::{OperationKind, ResourceRecord, Store};
@@ -103,13 +103,21 @@ fn default_config() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../config/local.toml")
 }
 
-/// One bad input, run through `plan` and `apply --yes`.
+/// The commands every case runs: those that read the program.
+const PROGRAM_COMMANDS: &[&str] = &["plan", "apply"];
+/// The commands a bad state directory must stop: every one that opens the state.
+const STATE_COMMANDS: &[&str] = &["plan", "apply", "destroy", "refresh"];
+
+/// One bad input, run through `plan` and `apply --yes` (and, for a bad state, `destroy --yes`
+/// and `refresh --yes`).
 struct Case {
     program: fn(&mut StackSpec),
     config: Option<fn(String) -> String>,
     overrides: Vec<(String, String)>,
     /// Prepares the state directory (after the existing record is written).
     state: Option<fn(&Path)>,
+    /// The commands to run.
+    commands: &'static [&'static str],
     /// Text every message must contain: resource or file, property or key, fix.
     expected: Vec<String>,
 }
@@ -121,6 +129,7 @@ impl Case {
             config: None,
             overrides: Vec::new(),
             state: None,
+            commands: PROGRAM_COMMANDS,
             expected: strings(expected),
         }
     }
@@ -159,18 +168,16 @@ impl Case {
             detailed_exitcode: false,
             list_policies: false,
         };
-        let apply_args = ApplyArgs {
-            stack,
-            yes: true,
-            parallelism: 10,
-            endpoint_url: None,
-            plan: None,
-            outputs: temp.path().join("outputs.json"),
-        };
-        for command in ["plan", "apply"] {
+        let cloud = CloudArgs { yes: true, parallelism: 10, endpoint_url: None };
+        let refresh_args = RefreshArgs { stack: stack.clone(), cloud: cloud.clone() };
+        let apply_args =
+            ApplyArgs { stack, cloud, plan: None, outputs: temp.path().join("outputs.json") };
+        for command in self.commands {
             let providers = CountingProviders::new();
-            let (code, message) = self.run(&providers, |io| match command {
+            let (code, message) = self.run(&providers, |io| match *command {
                 "plan" => cli::plan(&plan_args, io),
+                "destroy" => cli::destroy(&apply_args, io),
+                "refresh" => cli::refresh(&refresh_args, io),
                 _ => cli::apply(&apply_args, io),
             });
             assert_eq!(code, ExitCode::FAILURE, "{command} must fail: {message}");
@@ -647,6 +654,7 @@ fn a_state_locked_by_another_process() {
             let store = Store::open(dir).expect("holder");
             *HOLDER.lock().unwrap_or_else(|poisoned| poisoned.into_inner()) = Some(store);
         }),
+        commands: STATE_COMMANDS,
         ..Case::program(
             unchanged,
             &[&format!("state is locked by another process (pid {}", std::process::id())],
@@ -677,6 +685,7 @@ fn a_corrupt_state_record() {
             drop(db);
             std::thread::sleep(std::time::Duration::from_millis(200));
         }),
+        commands: STATE_COMMANDS,
         ..Case::program(unchanged, &["state record `urn:cairn:vpc-peering::trading::aws:ec2/Vpc::trading-vpc` in tree `resources` is corrupt", "restore the state directory from a backup"])
     }
     .check();

@@ -7,7 +7,9 @@ use std::sync::Arc;
 
 use cairn_engine::Provider;
 use cairn_engine::memory::MemoryCloud;
-use cairn_programs::cli::{self, ApplyArgs, BuiltinPrograms, Io, ProviderSource, StackArgs};
+use cairn_programs::cli::{
+    self, ApplyArgs, BuiltinPrograms, CloudArgs, Io, ProviderSource, StackArgs,
+};
 use cairn_state::{PendingKind, PendingOperation, Store};
 use serde_json::json;
 
@@ -50,9 +52,7 @@ fn run(command: &str, state: &Path, cloud: &Arc<MemoryCloud>) -> (ExitCode, Stri
             config: PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../config/local.toml"),
             state: state.to_owned(),
         },
-        yes: true,
-        parallelism: 10,
-        endpoint_url: None,
+        cloud: CloudArgs { yes: true, parallelism: 10, endpoint_url: None },
         plan: None,
         outputs: state.join("outputs.json"),
     };

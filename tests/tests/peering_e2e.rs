@@ -1,7 +1,8 @@
 //! The customer's program end to end against the emulator, through the same command-line
 //! code the binaries run: apply into two accounts, read AWS back through the SDK (not our
 //! state) and check every one of the twelve points, check the outputs file against AWS, plan
-//! again (no changes), destroy, and check that nothing carrying our ownership tag is left.
+//! again (no changes), refresh (no drift), change things by hand and see refresh find them and
+//! apply undo them, destroy, and check that nothing carrying our ownership tag is left.
 //!
 //! moto gaps met here (each keeps the real SDK call path):
 //! - moto never evaluates AWS Config rules (the compliance APIs answer HTTP 500), so the test
@@ -16,11 +17,12 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
 
-use aws_sdk_ec2::types::Filter;
+use aws_sdk_ec2::types::{AttributeBooleanValue, Filter};
 use cairn_aws::{AwsProvider, Clients};
 use cairn_engine::{Provider, ProviderBinding};
 use cairn_programs::cli::{
-    self, ApplyArgs, BuiltinPrograms, Io, PlanArgs, ProviderSource, StackArgs,
+    self, ApplyArgs, BuiltinPrograms, CloudArgs, Io, PlanArgs, ProviderSource, RefreshArgs,
+    StackArgs,
 };
 use cairn_tests::{binding, fresh_account, provider};
 use serde_json::Value;
@@ -112,9 +114,7 @@ impl Deployment {
     fn apply_args(&self) -> ApplyArgs {
         ApplyArgs {
             stack: self.stack_args(),
-            yes: true,
-            parallelism: 10,
-            endpoint_url: None,
+            cloud: CloudArgs { yes: true, parallelism: 10, endpoint_url: None },
             plan: None,
             outputs: self.outputs_file(),
         }
@@ -135,6 +135,17 @@ impl Deployment {
             list_policies: false,
         };
         self.run(|io| cli::plan(&args, io)).1
+    }
+
+    /// `refresh --yes`: what it found (and recorded).
+    fn refresh(&self) -> String {
+        let args = RefreshArgs {
+            stack: self.stack_args(),
+            cloud: CloudArgs { yes: true, parallelism: 10, endpoint_url: None },
+        };
+        let (code, text) = self.run(|io| cli::refresh(&args, io));
+        assert_eq!(code, ExitCode::SUCCESS, "{text}");
+        text
     }
 
     fn destroy(&self) -> String {
@@ -408,10 +419,49 @@ fn deploy_check_destroy(analytics_region: &str) {
 
     let again = deployment.plan();
     assert!(again.contains("No changes."), "a second plan changes nothing: {again}");
+    let refreshed = deployment.refresh();
+    assert!(refreshed.contains("No drift: 143 in sync."), "AWS is as recorded: {refreshed}");
+    check_drift_is_found_and_undone(&deployment);
 
     let destroyed = deployment.destroy();
     assert!(destroyed.contains("Destroy complete!"), "{destroyed}");
     check_nothing_left(&deployment);
+}
+
+/// Changes made by hand in account A (DNS hostnames turned off on the trading VPC, its S3
+/// gateway endpoint deleted): refresh finds and records them, the next plan undoes them, and
+/// after apply AWS is as the program says again.
+fn check_drift_is_found_and_undone(deployment: &Deployment) {
+    let trading = deployment.clients(&deployment.trading);
+    let vpc = deployment.outputs().get("TradingVpcId").expect("output").clone();
+    deployment.runtime.block_on(async {
+        let off = AttributeBooleanValue::builder().value(false).build();
+        let changed = trading.ec2.modify_vpc_attribute().vpc_id(&vpc).enable_dns_hostnames(off);
+        changed.send().await.expect("DNS hostnames turned off by hand");
+        let found = trading.ec2.describe_vpc_endpoints().send().await.expect("endpoints");
+        let s3 = found
+            .vpc_endpoints()
+            .iter()
+            .find(|e| {
+                e.vpc_id() == Some(vpc.as_str())
+                    && e.service_name().is_some_and(|s| s.ends_with(".s3"))
+            })
+            .and_then(|endpoint| endpoint.vpc_endpoint_id())
+            .expect("the trading VPC's S3 endpoint")
+            .to_owned();
+        let deleted = trading.ec2.delete_vpc_endpoints().vpc_endpoint_ids(s3).send().await;
+        deleted.expect("S3 endpoint deleted by hand");
+    });
+
+    let found = deployment.refresh();
+    assert!(found.contains("~ enable_dns_hostnames = true -> false"), "{found}");
+    assert!(found.contains("s3-endpoint\" in trading was deleted"), "{found}");
+    assert!(found.contains("Drift: 1 changed, 1 deleted, 141 in sync."), "{found}");
+    let undo = deployment.plan();
+    assert!(undo.contains("Plan: 1 to add, 1 to change, 0 to destroy."), "{undo}");
+    deployment.apply();
+    let refreshed = deployment.refresh();
+    assert!(refreshed.contains("No drift: 143 in sync."), "undone: {refreshed}");
 }
 
 fn check_aws(deployment: &Deployment, external_id: &str) {

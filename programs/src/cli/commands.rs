@@ -6,14 +6,15 @@ use std::sync::Arc;
 
 use anyhow::{Context, bail};
 use cairn_engine::{
-    ApplyOptions, ApplyReport, Plan, Provider, RenderOptions, RunKind, StackSpec, render_plan,
+    ApplyOptions, ApplyReport, Plan, Provider, RenderOptions, RunKind, StackSpec, render_drift,
+    render_plan,
 };
 use cairn_state::Store;
 use owo_colors::{OwoColorize, Style};
 
 use super::outputs::{print_outputs, write_flat_outputs};
 use super::progress::ConsoleProgress;
-use super::{ApplyArgs, GraphArgs, Io, PlanArgs, StackArgs};
+use super::{ApplyArgs, GraphArgs, Io, PlanArgs, RefreshArgs, StackArgs};
 
 /// `plan`: shows what apply would do. Reads the state, touches no cloud.
 pub fn plan(args: &PlanArgs, io: &mut Io<'_>) -> anyhow::Result<ExitCode> {
@@ -93,7 +94,7 @@ pub fn apply(args: &ApplyArgs, io: &mut Io<'_>) -> anyhow::Result<ExitCode> {
     let checked = source.plan(&read_state(&args.stack.state)?)?;
     let store = Store::open(&args.stack.state)?;
     let runtime = runtime()?;
-    let provider = io.providers.provider(args.endpoint_url.as_deref())?;
+    let provider = io.providers.provider(args.cloud.endpoint_url.as_deref())?;
     if !store.pending_operations()?.is_empty() {
         recover(&runtime, &store, provider.as_ref(), &checked.bindings, io)?;
     }
@@ -128,7 +129,7 @@ pub fn destroy(args: &ApplyArgs, io: &mut Io<'_>) -> anyhow::Result<ExitCode> {
     let store = Store::open(&args.stack.state)?;
     let plan = destroy_plan(&store.snapshot()?)?;
     let runtime = runtime()?;
-    let provider = io.providers.provider(args.endpoint_url.as_deref())?;
+    let provider = io.providers.provider(args.cloud.endpoint_url.as_deref())?;
     if !store.pending_operations()?.is_empty() {
         recover(&runtime, &store, provider.as_ref(), &plan.bindings, io)?;
     }
@@ -201,6 +202,63 @@ fn recover(
     Ok(())
 }
 
+/// `refresh`: reads every resource the state records back from the cloud, shows what changed
+/// outside cairn, and records it after confirmation; the next `plan` then shows what `apply`
+/// changes to bring the cloud back in line with the program. Exits 1 when a resource could
+/// not be read.
+pub fn refresh(args: &RefreshArgs, io: &mut Io<'_>) -> anyhow::Result<ExitCode> {
+    read_state(&args.stack.state)?;
+    let store = Store::open(&args.stack.state)?;
+    let runtime = runtime()?;
+    let provider = io.providers.provider(args.cloud.endpoint_url.as_deref())?;
+    if !store.pending_operations()?.is_empty() {
+        let bindings = cairn_engine::recorded_bindings(&store.snapshot()?)?;
+        recover(&runtime, &store, provider.as_ref(), &bindings, io)?;
+    }
+    let snapshot = store.snapshot()?;
+    if snapshot.resources.is_empty() {
+        writeln!(io.out, "The state records no resources: nothing to refresh.")?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    writeln!(io.err, "Reading {} resources back...", snapshot.resources.len())?;
+    let parallelism = usize::from(args.cloud.parallelism);
+    let report = runtime.block_on(cairn_engine::detect_drift(&snapshot, provider, parallelism))?;
+    write!(io.out, "{}", render_drift(&report, RenderOptions { color: io.color }))?;
+    let outcome = if report.failed.is_empty() { ExitCode::SUCCESS } else { ExitCode::FAILURE };
+    if report.drift.is_empty() {
+        return Ok(outcome);
+    }
+    if !confirmed(args.cloud.yes, "record this drift in the state", io)? {
+        return Ok(ExitCode::FAILURE);
+    }
+    cairn_engine::record_drift(&store, &report, io.now_unix)?;
+    writeln!(
+        io.out,
+        "\nRecorded the drift of {} resources. Run `plan` to see what `apply` changes to bring \
+         them back in line with the program.",
+        report.drift.len()
+    )?;
+    Ok(outcome)
+}
+
+/// Whether to go on and `verb`: yes with `--yes`, else the user's answer. A refusal is
+/// printed as a cancellation; no terminal to ask on is an error that says to pass `--yes`.
+fn confirmed(yes: bool, verb: &str, io: &mut Io<'_>) -> anyhow::Result<bool> {
+    if yes {
+        return Ok(true);
+    }
+    match (io.confirm)(&format!("\nDo you want to {verb}?")) {
+        Some(true) => Ok(true),
+        Some(false) => {
+            writeln!(io.out, "\nCancelled: nothing was changed.")?;
+            Ok(false)
+        }
+        None => bail!(
+            "refusing to {verb} without confirmation: standard input is not a terminal; pass --yes"
+        ),
+    }
+}
+
 /// Shows the plan, asks, applies it and reports.
 fn execute(
     plan: &Plan,
@@ -220,22 +278,13 @@ fn execute(
     } else {
         "perform these actions"
     };
-    if !args.yes {
-        match (io.confirm)(&format!("\nDo you want to {verb}?")) {
-            Some(true) => {}
-            Some(false) => {
-                writeln!(io.out, "\nCancelled: nothing was changed.")?;
-                return Ok(ExitCode::FAILURE);
-            }
-            None => bail!(
-                "refusing to {verb} without confirmation: standard input is not a terminal; pass --yes"
-            ),
-        }
+    if !confirmed(args.cloud.yes, verb, io)? {
+        return Ok(ExitCode::FAILURE);
     }
     writeln!(io.out)?;
     let progress = ConsoleProgress::new(plan);
     let options = ApplyOptions {
-        parallelism: usize::from(args.parallelism),
+        parallelism: usize::from(args.cloud.parallelism),
         kind,
         started_at_unix: io.now_unix,
     };

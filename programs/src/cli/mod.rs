@@ -1,5 +1,5 @@
-//! The command-line layer shared by the `plan`, `apply`, `destroy` and `graph` binaries: the
-//! only code of cairn that parses flags, reads the environment or prints.
+//! The command-line layer shared by the `plan`, `apply`, `destroy`, `refresh` and `graph`
+//! binaries: the only code of cairn that parses flags, reads the environment or prints.
 //!
 //! Each command is a function over [`Io`] (where output goes, how to confirm, the
 //! environment's config overrides) and, for commands that reach a cloud, a
@@ -17,7 +17,7 @@ use std::sync::Arc;
 use cairn_engine::Provider;
 use clap::{Args, CommandFactory, FromArgMatches, Parser};
 
-pub use commands::{apply, destroy, graph, plan};
+pub use commands::{apply, destroy, graph, plan, refresh};
 pub use outputs::flat_outputs;
 
 /// Flags every command shares: which program, which config, which state.
@@ -54,12 +54,9 @@ pub struct PlanArgs {
     pub list_policies: bool,
 }
 
-/// Flags of `apply` and `destroy`.
+/// Flags of every command that reaches the cloud and writes the state.
 #[derive(Clone, Debug, Args)]
-pub struct ApplyArgs {
-    /// Which stack.
-    #[command(flatten)]
-    pub stack: StackArgs,
+pub struct CloudArgs {
     /// Do not ask for confirmation.
     #[arg(long, short = 'y')]
     pub yes: bool,
@@ -70,6 +67,28 @@ pub struct ApplyArgs {
     /// AWS_ENDPOINT_URL.
     #[arg(long, env = "AWS_ENDPOINT_URL", value_name = "URL")]
     pub endpoint_url: Option<String>,
+}
+
+/// Flags of `refresh`.
+#[derive(Clone, Debug, Args)]
+pub struct RefreshArgs {
+    /// Which stack.
+    #[command(flatten)]
+    pub stack: StackArgs,
+    /// How to reach the cloud.
+    #[command(flatten)]
+    pub cloud: CloudArgs,
+}
+
+/// Flags of `apply` and `destroy`.
+#[derive(Clone, Debug, Args)]
+pub struct ApplyArgs {
+    /// Which stack.
+    #[command(flatten)]
+    pub stack: StackArgs,
+    /// How to reach the cloud.
+    #[command(flatten)]
+    pub cloud: CloudArgs,
     /// Execute this saved plan exactly (from `plan --out`), refusing it if the state moved.
     #[arg(long, value_name = "FILE")]
     pub plan: Option<PathBuf>,
