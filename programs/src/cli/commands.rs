@@ -234,9 +234,8 @@ pub fn refresh(args: &RefreshArgs, io: &mut Io<'_>) -> anyhow::Result<ExitCode> 
     cairn_engine::record_drift(&store, &report, io.now_unix)?;
     writeln!(
         io.out,
-        "\nRecorded the drift of {} resources. Run `plan` to see what `apply` changes to bring \
-         them back in line with the program.",
-        report.drift.len()
+        "\nRecorded the drift in the state. Run `plan` to see what `apply` changes to bring \
+         the cloud back in line with the program."
     )?;
     Ok(outcome)
 }
