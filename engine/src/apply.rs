@@ -426,7 +426,9 @@ impl Run<'_> {
         loop {
             self.start_ready(&mut queue, parallelism, progress)?;
             let Some(first) = queue.running.join_next_with_id().await else { break };
-            // Group commit: every call that has finished by now is recorded, then one flush.
+            // Group commit: every call that has finished by now is recorded in one transaction,
+            // made durable by the flush of the next journal entries (or the last flush below):
+            // until then their journal entries are durable, which recovery settles.
             let mut finished = vec![first];
             while let Some(more) = queue.running.try_join_next_with_id() {
                 finished.push(more);
@@ -448,16 +450,18 @@ impl Run<'_> {
             }
             let succeeded: Vec<usize> = settled.iter().map(|(index, _)| *index).collect();
             self.record_all(settled, progress)?;
-            self.store.flush()?;
             for index in succeeded {
                 queue.release(&self.operations, index);
             }
         }
+        // What finished since the last journal flush (which made earlier finishes durable too).
+        self.store.flush()?;
         Ok(())
     }
 
     /// Starts ready operations up to `parallelism` in flight: their journal entries are
-    /// written together with one flush, then their calls are spawned.
+    /// written together with one flush (which also makes durable the results recorded since
+    /// the last one), then their calls are spawned.
     fn start_ready(
         &mut self,
         queue: &mut Queue,
