@@ -78,6 +78,47 @@ proptest! {
     }
 
     #[test]
+    fn refresh_then_apply_undoes_any_drift(
+        dag in dags(),
+        by_hand in proptest::collection::vec(0u8..3, 24),
+    ) {
+        // by_hand[node]: 0 untouched, 1 its input changed outside cairn, 2 deleted outside.
+        runtime().block_on(async {
+            let state = TempState::new();
+            let cloud = Arc::new(MemoryCloud::new());
+            let spec = spec_of(&dag);
+            let (_, report) = plan_and_apply(&spec, &state.store, &cloud, 3).await;
+            prop_assert!(report.succeeded());
+            let snapshot = state.store.snapshot().expect("snapshot");
+            let mut touched = 0;
+            for record in snapshot.resources.values() {
+                let node: usize = record.name[1..].parse().expect("node number");
+                let id = record.outputs["id"].as_str().expect("id");
+                match by_hand[node] {
+                    1 => cloud.change_outside(id, "after", serde_json::json!(["by hand"])),
+                    2 => cloud.delete_outside(id),
+                    _ => continue,
+                }
+                touched += 1;
+            }
+
+            let found = cairn_engine::detect_drift(&snapshot, cloud.clone(), 4).await.expect("refresh");
+            prop_assert_eq!(found.drift.len(), touched);
+            prop_assert_eq!(found.in_sync, dag.len() - touched);
+            cairn_engine::record_drift(&state.store, &found, 2).expect("recorded");
+            let (_, report) = plan_and_apply(&spec, &state.store, &cloud, 3).await;
+            prop_assert!(report.succeeded());
+
+            let snapshot = state.store.snapshot().expect("snapshot");
+            let again = cairn_engine::detect_drift(&snapshot, cloud.clone(), 4).await.expect("refresh");
+            prop_assert!(again.drift.is_empty(), "the apply undid the drift: {:?}", again.drift);
+            prop_assert!(cairn_engine::plan(&spec, &snapshot).expect("plan").is_empty());
+            prop_assert_eq!(cloud.resources().len(), dag.len());
+            Ok(())
+        })?;
+    }
+
+    #[test]
     fn planning_is_deterministic(dag in dags()) {
         let spec = spec_of(&dag);
         let state = cairn_engine::Snapshot::default();
