@@ -11,7 +11,9 @@
 
 use std::sync::Arc;
 
-use cairn_state::{OperationKind as RunKind, ResourceRecord, Snapshot, StateError, Store};
+use cairn_state::{
+    Finished, OperationKind as RunKind, ResourceRecord, Snapshot, StateError, Store,
+};
 use serde::Serialize;
 use serde_json::{Map, Value};
 use thiserror::Error;
@@ -146,25 +148,28 @@ pub async fn detect_drift(
     Ok(report)
 }
 
-/// Records `report`'s drift in `store`, as one run of kind refresh in its history: a deleted
-/// resource is forgotten, a changed one is recorded as the cloud has it. Returns the serial.
+/// Records `report`'s drift in `store` in one transaction, as a run of kind refresh in its
+/// history: a deleted resource is forgotten, a changed one is recorded as the cloud has it.
+/// Returns the serial.
 ///
 /// # Errors
 ///
-/// A state store failure; what was recorded before it stays recorded.
+/// A state store failure; then nothing of the drift was recorded.
 pub fn record_drift(
     store: &Store,
     report: &DriftReport,
     started_at_unix: u64,
 ) -> Result<u64, StateError> {
     let run = store.begin_apply(RunKind::Refresh, started_at_unix)?;
-    let mut serial = store.metadata()?.serial;
-    for drift in &report.drift {
-        serial = match &drift.refreshed {
-            Some(record) => store.put_resource(run, record)?,
-            None => store.remove_resource(run, &drift.urn)?,
-        };
-    }
+    let changes: Vec<Finished<'_>> = report
+        .drift
+        .iter()
+        .map(|drift| match &drift.refreshed {
+            Some(record) => Finished::Put(record),
+            None => Finished::Remove(&drift.urn),
+        })
+        .collect();
+    let serial = store.record_all(run, &changes)?;
     store.flush()?;
     Ok(serial)
 }

@@ -415,6 +415,16 @@ impl Store {
         self.change_all(apply, finished, true)
     }
 
+    /// Records `changes` in one transaction as part of `apply`, leaving the journal alone:
+    /// for what was learned rather than done (a refresh). Returns the serial.
+    ///
+    /// # Errors
+    ///
+    /// As [`put_resource`](Store::put_resource). On error nothing was written.
+    pub fn record_all(&self, apply: ApplyId, changes: &[Finished<'_>]) -> Result<u64, StateError> {
+        self.change_all(apply, changes, false)
+    }
+
     /// After a successful delete: in one transaction removes the record of `urn`, writes its
     /// history entry and the serial, and clears its journal entry. Returns the serial.
     /// Durable at the next [`flush`](Store::flush), as for [`finish_put`](Store::finish_put).

@@ -121,3 +121,22 @@ fn a_replacement_journals_the_delete_of_what_it_replaced_in_its_own_place() -> T
     assert!(store.pending_operations()?.is_empty());
     Ok(())
 }
+
+#[test]
+fn record_all_writes_in_one_step_and_leaves_the_journal_alone() -> TestResult {
+    let (_temp, dir) = state_dir();
+    let store = Store::open(&dir)?;
+    let apply = store.begin_apply(OperationKind::Refresh, 1)?;
+    store.put_resource(apply, &record("gone", 1))?;
+    let op = pending("kept", PendingKind::Update);
+    store.journal_begin(&op)?;
+    let (kept, gone) = (record("kept", 2), urn("gone"));
+
+    let serial = store.record_all(apply, &[Finished::Put(&kept), Finished::Remove(&gone)])?;
+
+    assert_eq!(serial, 3);
+    let snapshot = store.snapshot()?;
+    assert_eq!(snapshot.resources.keys().cloned().collect::<Vec<_>>(), [kept.urn.clone()]);
+    assert_eq!(store.pending_operations()?, vec![op], "the journal is untouched");
+    Ok(())
+}
