@@ -136,7 +136,10 @@ fn record_all_writes_in_one_step_and_leaves_the_journal_alone() -> TestResult {
 
     assert_eq!(serial, 3);
     let snapshot = store.snapshot()?;
-    assert_eq!(snapshot.resources.keys().cloned().collect::<Vec<_>>(), [kept.urn.clone()]);
+    assert_eq!(
+        snapshot.resources.keys().cloned().collect::<Vec<_>>(),
+        std::slice::from_ref(&kept.urn)
+    );
     assert_eq!(store.pending_operations()?, vec![op], "the journal is untouched");
     Ok(())
 }
