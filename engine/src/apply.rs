@@ -181,6 +181,7 @@ pub async fn apply(
         apply_id,
         operations,
         live,
+        planned: HashMap::new(),
         started_at_unix: options.started_at_unix,
         report: ApplyReport::default(),
     };
@@ -342,6 +343,9 @@ struct Run<'a> {
     apply_id: ApplyId,
     operations: Operations,
     live: HashMap<String, Live>,
+    /// The inputs each running operation was prepared with (secrets still wrapped): what the
+    /// state records when it succeeds.
+    planned: HashMap<usize, Value>,
     started_at_unix: u64,
     report: ApplyReport,
 }
@@ -371,6 +375,8 @@ struct Prepared {
     prior: Option<RecordedResource>,
     /// The journal entry to write first (reads of data sources change nothing).
     journal: Option<PendingOperation>,
+    /// The inputs resolved for it, secrets still wrapped.
+    planned: Value,
 }
 
 /// The scheduler's bookkeeping: what waits on how many, what is ready (longest remaining
@@ -484,7 +490,8 @@ impl Run<'_> {
         for prepared in batch {
             progress.started(&self.operation(prepared.index));
             let provider = Arc::clone(&self.provider);
-            let Prepared { index, kind, request, prior, .. } = prepared;
+            let Prepared { index, kind, request, prior, planned, .. } = prepared;
+            self.planned.insert(index, planned);
             let task = queue.running.spawn(async move {
                 call(provider.as_ref(), kind, &request, prior.as_ref()).await
             });
@@ -508,29 +515,24 @@ impl Run<'_> {
     fn prepare(&self, index: usize) -> Result<Prepared, String> {
         let (position, kind) = self.operations.items[index];
         let step = &self.plan.steps[position];
-        let request = self.request(step, kind)?;
+        let planned = self.planned_inputs(step, kind)?;
+        let request = self.request(step, reveal(&planned))?;
         let prior = step.prior.as_ref().map(|prior| RecordedResource {
             inputs: reveal(&prior.inputs),
             outputs: reveal(&prior.outputs),
         });
         let journal = match kind {
             OperationKind::Read => None,
-            _ => Some(pending(step, kind, self.planned_inputs(step, kind)?, self.started_at_unix)),
+            _ => Some(pending(step, kind, planned.clone(), self.started_at_unix)),
         };
-        Ok(Prepared { index, kind, request, prior, journal })
+        Ok(Prepared { index, kind, request, prior, journal, planned })
     }
 
-    /// The request for an operation, with inputs resolved against what is live now.
-    fn request(&self, step: &Step, kind: OperationKind) -> Result<ResourceRequest, String> {
+    /// The request for an operation on `step`, sending `inputs` (secrets revealed).
+    fn request(&self, step: &Step, inputs: Value) -> Result<ResourceRequest, String> {
         let binding = self.plan.bindings.get(&step.binding).cloned().ok_or_else(|| {
             format!("binding `{}` of `{}` is missing from the plan", step.binding, step.name)
         })?;
-        let inputs = match kind {
-            OperationKind::Delete | OperationKind::DeleteReplaced => {
-                step.prior.as_ref().map(|prior| reveal(&prior.inputs)).unwrap_or(Value::Null)
-            }
-            _ => reveal(&Value::Object(self.resolve(step)?)),
-        };
         Ok(ResourceRequest {
             urn: step.urn.clone(),
             name: step.name.clone(),
@@ -540,7 +542,8 @@ impl Run<'_> {
         })
     }
 
-    /// The inputs the state will record for this operation (secrets still wrapped).
+    /// The inputs of this operation, resolved against what is live now: the prior ones for a
+    /// delete (secrets still wrapped).
     fn planned_inputs(&self, step: &Step, kind: OperationKind) -> Result<Value, String> {
         match kind {
             OperationKind::Delete | OperationKind::DeleteReplaced => Ok(prior_inputs(step)),
@@ -570,12 +573,13 @@ impl Run<'_> {
     /// What a finished call changes in the state; the inner error is the operation's
     /// failure (its journal entry is cleared, as the call did not take effect).
     fn settle(
-        &self,
+        &mut self,
         index: usize,
         result: CallResult,
     ) -> Result<Result<Settled, String>, ApplyError> {
         let (position, kind) = self.operations.items[index];
         let step = &self.plan.steps[position];
+        let planned = self.planned.remove(&index).unwrap_or(Value::Null);
         let outputs = match result {
             Ok(outputs) => outputs,
             Err(error) => {
@@ -597,13 +601,12 @@ impl Run<'_> {
             OperationKind::DeleteReplaced if step.create_before_delete => Settled::JournalOnly,
             OperationKind::Delete | OperationKind::DeleteReplaced => Settled::Removed,
             _ => {
-                let inputs = self.resolve(step).map(Value::Object).unwrap_or(Value::Null);
                 let record = ResourceRecord {
                     urn: step.urn.as_str().to_owned(),
                     type_token: step.type_token.clone(),
                     name: step.name.clone(),
                     binding: step.binding.clone(),
-                    inputs,
+                    inputs: planned,
                     outputs: Value::Object(outputs.unwrap_or_default()),
                     dependencies: step
                         .dependencies
