@@ -77,14 +77,17 @@
 //!
 //! # Locking
 //!
-//! sled takes an exclusive OS lock (`flock`) on `db` when it opens the database; the OS drops
-//! it when the process exits, however it exits. After obtaining it, [`Store::open`] writes
-//! `lock.json` (pid, start time, host name); the last clone of the store removes it on drop,
-//! and then waits until sled's background I/O threads have closed `db` (they hold it, and its
-//! lock, for a moment after the last handle is gone), so that once the drop returns the state
-//! can be opened again, even by the same process, and its files no longer change.
+//! [`Store::open`] first takes an exclusive OS lock (`flock`) on `session.lock` (created with
+//! the directory) and holds it for the store's whole life; sled then takes its own on `db`.
+//! The OS drops both when the process exits, however it exits. After obtaining them,
+//! [`Store::open`] writes `lock.json` (pid, start time, host name); the last clone of the
+//! store removes it on drop, then waits until sled's background I/O threads have closed `db`
+//! (they hold it, and its lock, for a moment after the last handle is gone), writes the read
+//! cache, and only then releases `session.lock`: no other writer can slip in between sled's
+//! close and the cache, and once the drop returns the state can be opened again, even by the
+//! same process, and its files no longer change. Readers take shared locks on both files.
 //! A second open gets [`StateError::Locked`] with that pid and time. A `lock.json` left by a
-//! crashed process does not block: sled's lock is gone with the process, so the next open
+//! crashed process does not block: its locks are gone with the process, so the next open
 //! succeeds and overwrites the record.
 //!
 //! # What opening does to the files of the directory
@@ -92,7 +95,8 @@
 //! Measured on sled 0.34.7:
 //!
 //! - [`Store::open`] of a new directory creates `conf`, `db`, `blobs/`, `secrets.key` and
-//!   `lock.json`, and writes the metadata; its drop writes `read-cache.bin` (see below).
+//!   `lock.json` and `session.lock`, and writes the metadata; its drop writes
+//!   `read-cache.bin` (see below).
 //! - [`Store::open`] + [`Store::snapshot`] + drop of an existing state, **without writes**,
 //!   does change files. The first such open after a session that wrote pads `db` to a whole
 //!   512 KiB segment and adds a snapshot file `snap.<lsn>` (sled's recovery checkpoint); every

@@ -1,9 +1,12 @@
-//! Who holds the state: sled's exclusive OS lock, and the lock record that names the holder.
+//! Who holds the state: the OS locks, and the lock record that names the holder.
 //!
-//! sled 0.34 takes `flock(LOCK_EX | LOCK_NB)` on `db` when it opens the database, and the OS
-//! drops that lock when the process exits, however it exits. The lock record `lock.json` only
-//! says who holds the OS lock: it is written after sled's lock is obtained, removed before it is
-//! released, and a record left behind by a crash is simply overwritten by the next holder.
+//! A writer first takes `flock(LOCK_EX | LOCK_NB)` on `session.lock` and keeps it for its
+//! whole session, including what it does after sled has closed the database (writing the read
+//! cache); sled 0.34 then takes its own exclusive lock on `db`. Readers take shared locks on
+//! both. The OS drops these locks when the process exits, however it exits. The lock record
+//! `lock.json` only says who holds them: it is written after the locks are obtained, removed
+//! before they are released, and a record left behind by a crash is simply overwritten by the
+//! next holder.
 
 use std::fs::{self, File, TryLockError};
 use std::io;
@@ -18,6 +21,8 @@ use crate::error::StateError;
 pub(crate) const LOCK_FILE: &str = "lock.json";
 /// sled's data file, which sled locks.
 pub(crate) const DB_FILE: &str = "db";
+/// The file a writer locks for its whole session.
+pub(crate) const SESSION_FILE: &str = "session.lock";
 /// How long [`ReleaseWait`] waits for sled's last I/O before giving up.
 const RELEASE_TIMEOUT: Duration = Duration::from_secs(5);
 
@@ -53,16 +58,18 @@ impl Drop for LockRecordGuard {
 pub(crate) struct ReleaseWait {
     db: PathBuf,
     while_locked: Option<Box<dyn FnOnce() + Send + Sync>>,
+    /// The writer's session lock, released last.
+    _session: File,
 }
 
 impl ReleaseWait {
-    /// Waits for the release of sled's lock on `dir/db`.
-    pub(crate) fn new(dir: &Path) -> Self {
-        ReleaseWait { db: dir.join(DB_FILE), while_locked: None }
+    /// Waits for the release of sled's lock on `dir/db`, then releases `session`.
+    pub(crate) fn new(dir: &Path, session: File) -> Self {
+        ReleaseWait { db: dir.join(DB_FILE), while_locked: None, _session: session }
     }
 
-    /// Runs `task` once sled has released `db`, while this process still holds the
-    /// exclusive lock on it: no other store can open the state in between.
+    /// Runs `task` once sled has released `db`, while this process still holds the session
+    /// lock: no other store can open the state in between.
     pub(crate) fn then_while_locked(&mut self, task: Box<dyn FnOnce() + Send + Sync>) {
         self.while_locked = Some(task);
     }
@@ -70,23 +77,29 @@ impl ReleaseWait {
 
 impl Drop for ReleaseWait {
     fn drop(&mut self) {
-        let Ok(file) = File::open(&self.db) else { return };
-        let deadline = Instant::now() + RELEASE_TIMEOUT;
-        loop {
-            match file.try_lock() {
-                Ok(()) => {
-                    if let Some(task) = self.while_locked.take() {
-                        task();
-                    }
-                    return; // released again when `file` closes
-                }
-                Err(TryLockError::WouldBlock) if Instant::now() < deadline => {
-                    std::thread::sleep(Duration::from_millis(2));
-                }
-                Err(e) => {
-                    tracing::warn!(path = %self.db.display(), error = %e, "sled's lock was not released in time");
-                    return;
-                }
+        if let Some(_released) = wait_until_unlocked(&self.db)
+            && let Some(task) = self.while_locked.take()
+        {
+            task();
+        }
+    }
+}
+
+/// Waits until nothing holds a lock on `db` (sled's background threads let go of it a moment
+/// after the last handle is dropped), and returns it locked by this call: released again
+/// when dropped. `None` when it does not exist, or is still locked after a few seconds.
+pub(crate) fn wait_until_unlocked(db: &Path) -> Option<File> {
+    let file = File::open(db).ok()?;
+    let deadline = Instant::now() + RELEASE_TIMEOUT;
+    loop {
+        match file.try_lock() {
+            Ok(()) => return Some(file),
+            Err(TryLockError::WouldBlock) if Instant::now() < deadline => {
+                std::thread::sleep(Duration::from_millis(2));
+            }
+            Err(e) => {
+                tracing::warn!(path = %db.display(), error = %e, "sled's lock was not released in time");
+                return None;
             }
         }
     }
@@ -124,10 +137,39 @@ pub(crate) fn locked(dir: &Path) -> StateError {
     }
 }
 
-/// Takes a shared lock on `dir/db` without writing anything, so that no writer can start
-/// while it is held. `Ok(None)` when there is no database file.
-pub(crate) fn hold_shared(dir: &Path) -> Result<Option<File>, StateError> {
-    let path = dir.join(DB_FILE);
+/// Takes the writer's session lock on `dir` (creating the directory and `session.lock` when
+/// missing); it is released when the returned file is dropped.
+pub(crate) fn hold_session(dir: &Path) -> Result<File, StateError> {
+    fs::create_dir_all(dir).map_err(|e| StateError::io("create the state directory", dir, e))?;
+    let path = dir.join(SESSION_FILE);
+    let opened = fs::OpenOptions::new().create(true).truncate(false).write(true).open(&path);
+    let file = opened.map_err(|e| StateError::io("open the session lock", &path, e))?;
+    match file.try_lock() {
+        Ok(()) => Ok(file),
+        Err(TryLockError::WouldBlock) => Err(locked(dir)),
+        Err(TryLockError::Error(e)) => Err(StateError::io("lock the state", path, e)),
+    }
+}
+
+/// Shared locks on a state directory, held by a reader.
+pub(crate) struct SharedHold {
+    _session: Option<File>,
+    _db: File,
+}
+
+/// Takes shared locks on `dir/session.lock` (when a writer ever made it) and `dir/db` without
+/// writing anything, so that no writer can start while they are held. `Ok(None)` when there
+/// is no database file.
+pub(crate) fn hold_shared(dir: &Path) -> Result<Option<SharedHold>, StateError> {
+    let Some(session) = lock_shared(dir, SESSION_FILE)? else {
+        return Ok(lock_shared(dir, DB_FILE)?.map(|db| SharedHold { _session: None, _db: db }));
+    };
+    Ok(lock_shared(dir, DB_FILE)?.map(|db| SharedHold { _session: Some(session), _db: db }))
+}
+
+/// A shared lock on `dir/name`; `Ok(None)` when there is no such file.
+fn lock_shared(dir: &Path, name: &str) -> Result<Option<File>, StateError> {
+    let path = dir.join(name);
     let file = match File::open(&path) {
         Ok(file) => file,
         Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),

@@ -3,7 +3,7 @@
 //! sled 0.34 cannot open a database without writing to it, so a read-only snapshot straight
 //! from the database means copying sled's files and opening the copy (see the crate docs),
 //! which at 100k resources costs more than planning. Instead, the last read-write store of a
-//! process writes `read-cache.bin` when it closes, while it still holds the exclusive lock:
+//! process writes `read-cache.bin` when it closes, while it still holds its session lock:
 //! the raw stored bytes (envelopes, so checksummed, with secrets still sealed) of the trees a
 //! [`Snapshot`](crate::Snapshot) reads. [`Store::open`](crate::Store::open) deletes the file
 //! before anything can write, so a writer that crashes leaves no cache behind, only a database.
@@ -145,7 +145,7 @@ impl CacheFile {
 }
 
 /// The path (relative to `dir`), size and modification time (ns) of every file of sled's
-/// database in `dir`, sorted: everything but the lock record, the secrets key and the cache.
+/// database in `dir`, sorted: everything but the lock files, the secrets key and the cache.
 fn fingerprint(dir: &Path) -> io::Result<Vec<(String, u64, u64)>> {
     let mut prints = Vec::new();
     let mut pending = vec![PathBuf::new()];
@@ -154,7 +154,8 @@ fn fingerprint(dir: &Path) -> io::Result<Vec<(String, u64, u64)>> {
             let entry = entry?;
             let name = relative.join(entry.file_name());
             let top_level = relative.as_os_str().is_empty();
-            let ours = [lock::LOCK_FILE, secrets::KEY_FILE, CACHE_FILE, PARTIAL_FILE];
+            let ours =
+                [lock::LOCK_FILE, lock::SESSION_FILE, secrets::KEY_FILE, CACHE_FILE, PARTIAL_FILE];
             if top_level && ours.iter().any(|file| entry.file_name() == *file) {
                 continue;
             }
@@ -261,7 +262,7 @@ mod tests {
 
         // sled alone (no cairn store) changes its files and leaves the cache: it must not match.
         drop(sled::open(temp.path()).expect("sled opens"));
-        drop(crate::lock::ReleaseWait::new(temp.path())); // waits until sled lets go of `db`
+        crate::lock::wait_until_unlocked(&temp.path().join(crate::lock::DB_FILE));
         assert!(temp.path().join(CACHE_FILE).is_file());
         assert_eq!(cached(temp.path()), None, "a database changed behind it is detected");
     }

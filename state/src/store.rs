@@ -42,8 +42,9 @@ pub struct Store {
 }
 
 /// Field order is drop order, and it matters: the lock record goes before sled releases its
-/// lock, the wait for that release (which then writes the read cache) comes after the sled
-/// handles, and a read-only copy is deleted after the database that uses it has closed.
+/// lock, the wait for that release (which then writes the read cache, and last releases the
+/// session lock) comes after the sled handles, and a read-only copy is deleted after the
+/// database that uses it has closed.
 struct Inner {
     /// `Some` for a read-write store; `None` for a read-only one.
     lock_record: Option<LockRecordGuard>,
@@ -124,6 +125,7 @@ impl Store {
     /// [`StateError::Locked`] when another store holds `dir`, or any error of reading the
     /// directory.
     pub fn open(dir: &Path) -> Result<Store, StateError> {
+        let session = lock::hold_session(dir)?;
         let db = sled_config(dir).open().map_err(|e| {
             if lock::is_conflict(&e) { lock::locked(dir) } else { StateError::database(dir, e) }
         })?;
@@ -137,7 +139,7 @@ impl Store {
             .contains_key(keys::STATE_KEY)
             .map_err(|e| StateError::database(dir, e))?;
         let secrets = if is_new { Secrets::load_or_create(dir)? } else { Secrets::load(dir)? };
-        let store = Store::assemble(Some(lock), dir, db, trees, secrets, None);
+        let store = Store::assemble(Some((lock, session)), dir, db, trees, secrets, None);
         if is_new {
             store.initialize()?;
         }
@@ -167,14 +169,17 @@ impl Store {
     }
 
     fn assemble(
-        lock_record: Option<LockRecordGuard>,
+        locks: Option<(LockRecordGuard, fs::File)>,
         dir: &Path,
         db: sled::Db,
         trees: Trees,
         secrets: Secrets,
         copy: Option<TempDir>,
     ) -> Store {
-        let lock_release = lock_record.as_ref().map(|_| ReleaseWait::new(dir));
+        let (lock_record, lock_release) = match locks {
+            Some((record, session)) => (Some(record), Some(ReleaseWait::new(dir, session))),
+            None => (None, None),
+        };
         let codec = Codec::new(secrets);
         let dir = dir.to_owned();
         let inner = Inner { lock_record, dir, db, trees, codec, lock_release, _copy: copy };
@@ -777,14 +782,14 @@ fn corrupt(tree: &'static str, key: &[u8], reason: &str) -> StateError {
 }
 
 /// Copies sled's files from the state directory `from` into `to`: everything but the lock
-/// record and the secrets key.
+/// files and the secrets key.
 fn copy_database(from: &Path, to: &Path) -> Result<(), StateError> {
     let entries =
         fs::read_dir(from).map_err(|e| StateError::io("read the state directory", from, e))?;
     for entry in entries {
         let entry = entry.map_err(|e| StateError::io("read the state directory", from, e))?;
         let name = entry.file_name();
-        if name == lock::LOCK_FILE || name == secrets::KEY_FILE {
+        if name == lock::LOCK_FILE || name == lock::SESSION_FILE || name == secrets::KEY_FILE {
             continue;
         }
         copy_entry(&entry.path(), &to.join(name))?;

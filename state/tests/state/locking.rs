@@ -82,3 +82,22 @@ fn dropping_the_store_releases_the_lock_at_once() -> TestResult {
     assert_eq!(Store::open_read_only(&dir)?.metadata()?.serial, 40);
     Ok(())
 }
+
+#[test]
+fn a_held_session_lock_keeps_out_writers_and_readers() -> TestResult {
+    let (_temp, dir) = state_dir();
+    drop(Store::open(&dir)?);
+    // What a writer holds from its open until its read cache is written, after sled closed.
+    let session = fs::OpenOptions::new().write(true).open(dir.join("session.lock"))?;
+    session.try_lock()?;
+
+    let writer = Store::open(&dir).expect_err("a writer is kept out");
+    let reader = Store::read_snapshot(&dir).expect_err("a reader is kept out");
+
+    assert!(matches!(writer, StateError::Locked { .. }), "{writer:?}");
+    assert!(matches!(reader, StateError::Locked { .. }), "{reader:?}");
+    drop(session);
+    Store::read_snapshot(&dir)?;
+    drop(Store::open(&dir)?);
+    Ok(())
+}
