@@ -4,9 +4,10 @@
 //! asked for, and the real AWS provider the commands would get counts zero SDK calls); and
 //! the state directory is byte-identical afterwards.
 
+mod common;
+
 use std::cell::Cell;
-use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::ExitCode;
 use std::sync::Arc;
 
@@ -16,7 +17,10 @@ use cairn_programs::cli::{
     self, ApplyArgs, CloudArgs, Io, PlanArgs, ProgramSource, ProviderSource, RefreshArgs, StackArgs,
 };
 use cairn_programs::registry::ProgramError;
-use cairn_state::{OperationKind, ResourceRecord, Store};
+use cairn_state::Store;
+use common::{
+    corrupt_record, default_config, fingerprint, record_in_state, run_captured, vpc_record,
+};
 use serde_json::json;
 
 /// Hands out a real AWS provider, pointed at a loopback port nothing listens on, and counts
@@ -65,44 +69,6 @@ impl ProgramSource for Mutated {
 
 fn unchanged(_: &mut StackSpec) {}
 
-/// Every file under `dir` with its bytes.
-fn fingerprint(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
-    let mut files = BTreeMap::new();
-    let mut pending = vec![dir.to_path_buf()];
-    while let Some(next) = pending.pop() {
-        for entry in std::fs::read_dir(&next).expect("readable dir") {
-            let path = entry.expect("entry").path();
-            if path.is_dir() {
-                pending.push(path);
-            } else {
-                files.insert(path.clone(), std::fs::read(&path).expect("readable file"));
-            }
-        }
-    }
-    files
-}
-
-/// A state that already holds a record, as after an earlier apply.
-fn existing_state(dir: &Path) {
-    let store = Store::open(dir).expect("state");
-    let apply = store.begin_apply(OperationKind::Apply, 1).expect("apply");
-    let record = ResourceRecord {
-        urn: "urn:cairn:vpc-peering::trading::aws:ec2/Vpc::trading-vpc".into(),
-        type_token: "aws:ec2/Vpc".into(),
-        name: "trading-vpc".into(),
-        binding: "trading".into(),
-        inputs: json!({"cidr_block": "10.0.0.0/16"}),
-        outputs: json!({"id": "vpc-0123456789abcdef0"}),
-        dependencies: Vec::new(),
-    };
-    store.put_resource(apply, &record).expect("record");
-    store.flush().expect("flush");
-}
-
-fn default_config() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../config/local.toml")
-}
-
 /// The commands every case runs: those that read the program.
 const PROGRAM_COMMANDS: &[&str] = &["plan", "apply"];
 /// The commands a bad state directory must stop: every one that opens the state.
@@ -142,7 +108,7 @@ impl Case {
     fn check(self) {
         let temp = tempfile::tempdir().expect("temp dir");
         let state = temp.path().join("state");
-        existing_state(&state);
+        record_in_state(&state, &vpc_record("trading-vpc"));
         if let Some(prepare) = self.state {
             prepare(&state);
         }
@@ -203,21 +169,7 @@ impl Case {
         providers: &CountingProviders,
         command: impl FnOnce(&mut Io<'_>) -> anyhow::Result<ExitCode>,
     ) -> (ExitCode, String) {
-        let (mut out, mut err) = (Vec::new(), Vec::new());
-        let mut confirm = |_: &str| Some(true);
-        let programs = Mutated(self.program);
-        let mut io = Io {
-            out: &mut out,
-            err: &mut err,
-            color: false,
-            confirm: &mut confirm,
-            overrides: self.overrides.clone(),
-            now_unix: 1,
-            programs: &programs,
-            providers,
-        };
-        let code = cli::run(&mut io, command);
-        (code, String::from_utf8_lossy(&err).into_owned() + &String::from_utf8_lossy(&out))
+        run_captured(&Mutated(self.program), providers, self.overrides.clone(), Some(true), command)
     }
 }
 
@@ -394,8 +346,6 @@ fn cross_account_trust_without_an_external_id() {
 fn a_waiver_names_its_reason_and_lets_the_plan_through() {
     let temp = tempfile::tempdir().expect("temp dir");
     let providers = CountingProviders::new();
-    let (mut out, mut err) = (Vec::new(), Vec::new());
-    let mut confirm = |_: &str| None;
     let programs = Mutated(|spec| {
         let bucket = resource(spec, "flow-logs-bucket");
         bucket.inputs.remove("kms_key_arn");
@@ -404,16 +354,6 @@ fn a_waiver_names_its_reason_and_lets_the_plan_through() {
             reason: "the archive account encrypts on replication".into(),
         });
     });
-    let mut io = Io {
-        out: &mut out,
-        err: &mut err,
-        color: false,
-        confirm: &mut confirm,
-        overrides: Vec::new(),
-        now_unix: 1,
-        programs: &programs,
-        providers: &providers,
-    };
     let args = PlanArgs {
         stack: StackArgs {
             program: "vpc-peering".into(),
@@ -425,8 +365,9 @@ fn a_waiver_names_its_reason_and_lets_the_plan_through() {
         detailed_exitcode: false,
         list_policies: false,
     };
-    assert_eq!(cli::run(&mut io, |io| cli::plan(&args, io)), ExitCode::SUCCESS);
-    let text = String::from_utf8_lossy(&out).into_owned();
+    let (code, text) =
+        run_captured(&programs, &providers, Vec::new(), None, |io| cli::plan(&args, io));
+    assert_eq!(code, ExitCode::SUCCESS, "{text}");
     assert!(text.contains("Waived: [kms-encryption] resource `flow-logs-bucket`"), "{text}");
     assert!(text.contains("(waived: the archive account encrypts on replication)"), "{text}");
 }
@@ -667,24 +608,7 @@ fn a_state_locked_by_another_process() {
 #[test]
 fn a_corrupt_state_record() {
     Case {
-        state: Some(|dir| {
-            let db = (0..500)
-                .find_map(|_| sled::open(dir).ok().or_else(|| {
-                    std::thread::sleep(std::time::Duration::from_millis(10));
-                    None
-                }))
-                .expect("sled opens the state");
-            let tree = db.open_tree("resources").expect("tree");
-            let key = "urn:cairn:vpc-peering::trading::aws:ec2/Vpc::trading-vpc";
-            let mut bytes = tree.get(key).expect("get").expect("present").to_vec();
-            let last = bytes.len() - 2;
-            bytes[last] ^= 0x01;
-            tree.insert(key, bytes).expect("insert");
-            db.flush().expect("flush");
-            drop(tree);
-            drop(db);
-            std::thread::sleep(std::time::Duration::from_millis(200));
-        }),
+        state: Some(|dir| corrupt_record(dir, "urn:cairn:vpc-peering::trading::aws:ec2/Vpc::trading-vpc")),
         commands: STATE_COMMANDS,
         ..Case::program(unchanged, &["state record `urn:cairn:vpc-peering::trading::aws:ec2/Vpc::trading-vpc` in tree `resources` is corrupt", "restore the state directory from a backup"])
     }

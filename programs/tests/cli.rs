@@ -1,37 +1,17 @@
 //! The binaries on bad input: a clear error, a non-zero exit, and the state as it was.
 
-use std::collections::BTreeMap;
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use cairn_state::{OperationKind, ResourceRecord, Store};
-use serde_json::json;
-
-/// Every file under `dir` with its bytes.
-fn fingerprint(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
-    let mut files = BTreeMap::new();
-    let mut pending = vec![dir.to_path_buf()];
-    while let Some(next) = pending.pop() {
-        for entry in std::fs::read_dir(&next).expect("readable dir") {
-            let path = entry.expect("entry").path();
-            if path.is_dir() {
-                pending.push(path);
-            } else {
-                files.insert(path.clone(), std::fs::read(&path).expect("readable file"));
-            }
-        }
-    }
-    files
-}
-
-fn config() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../config/local.toml")
-}
+use cairn_state::Store;
+use common::{corrupt_record, default_config, fingerprint, record_in_state, vpc_record};
 
 /// Runs binary `name` with `args` against the state in `state`, with no AWS endpoint
 /// reachable (port 9 on loopback discards).
 fn run(name: &str, state: &Path, args: &[&str]) -> Output {
-    run_with_config(name, state, &config(), args)
+    run_with_config(name, state, &default_config(), args)
 }
 
 fn run_with_config(name: &str, state: &Path, config: &Path, args: &[&str]) -> Output {
@@ -39,6 +19,7 @@ fn run_with_config(name: &str, state: &Path, config: &Path, args: &[&str]) -> Ou
         "plan" => env!("CARGO_BIN_EXE_plan"),
         "apply" => env!("CARGO_BIN_EXE_apply"),
         "destroy" => env!("CARGO_BIN_EXE_destroy"),
+        "refresh" => env!("CARGO_BIN_EXE_refresh"),
         _ => env!("CARGO_BIN_EXE_graph"),
     };
     Command::new(binary)
@@ -85,8 +66,13 @@ fn a_locked_state_is_refused_with_the_holder_and_left_alone() {
     let holder = Store::open(&state).expect("first opener");
     let before = fingerprint(&state);
 
-    for (name, args) in [("plan", &[][..]), ("apply", &["--yes"][..]), ("destroy", &["--yes"][..])]
-    {
+    let commands = [
+        ("plan", &[][..]),
+        ("apply", &["--yes"][..]),
+        ("destroy", &["--yes"]),
+        ("refresh", &["--yes"]),
+    ];
+    for (name, args) in commands {
         let output = run(name, &state, args);
         assert_eq!(output.status.code(), Some(1), "{name}");
         let message = stderr(&output);
@@ -97,59 +83,14 @@ fn a_locked_state_is_refused_with_the_holder_and_left_alone() {
     drop(holder);
 }
 
-fn record(name: &str) -> ResourceRecord {
-    ResourceRecord {
-        urn: format!("urn:cairn:vpc-peering::trading::aws:ec2/Vpc::{name}"),
-        type_token: "aws:ec2/Vpc".into(),
-        name: name.into(),
-        binding: "trading".into(),
-        inputs: json!({"cidr_block": "10.0.0.0/16"}),
-        outputs: json!({"id": "vpc-0123"}),
-        dependencies: Vec::new(),
-    }
-}
-
-/// A state holding one record, then that record's last byte flipped with sled directly.
-fn corrupt_state(state: &Path) -> String {
-    let vpc = record("trading-vpc");
-    {
-        let store = Store::open(state).expect("open");
-        let apply = store.begin_apply(OperationKind::Apply, 1).expect("apply");
-        store.put_resource(apply, &vpc).expect("put");
-        store.flush().expect("flush");
-    }
-    // Reopening right after the drop can race sled's background threads; retry briefly.
-    let db = (0..500)
-        .find_map(|_| {
-            sled::open(state).ok().or_else(|| {
-                std::thread::sleep(std::time::Duration::from_millis(10));
-                None
-            })
-        })
-        .expect("sled opens the state");
-    let tree = db.open_tree("resources").expect("tree");
-    let mut bytes = tree.get(vpc.urn.as_bytes()).expect("get").expect("present").to_vec();
-    let last = bytes.len() - 2;
-    bytes[last] ^= 0x01;
-    tree.insert(vpc.urn.as_bytes(), bytes).expect("insert");
-    db.flush().expect("flush");
-    drop(tree);
-    drop(db);
-    let_sled_threads_release_the_state();
-    vpc.urn
-}
-
-/// sled's background flusher holds the directory lock briefly after the last handle drops;
-/// a child process opening the state at once could see it as locked.
-fn let_sled_threads_release_the_state() {
-    std::thread::sleep(std::time::Duration::from_millis(200));
-}
-
 #[test]
 fn a_corrupt_record_is_named_and_nothing_is_changed() {
     let temp = tempfile::tempdir().expect("temp dir");
     let state = temp.path().join("state");
-    let key = corrupt_state(&state);
+    let vpc = vpc_record("trading-vpc");
+    record_in_state(&state, &vpc);
+    corrupt_record(&state, &vpc.urn);
+    let key = vpc.urn;
     let before = fingerprint(&state);
 
     for (name, args) in [("plan", &[][..]), ("apply", &["--yes"][..]), ("graph", &[][..])] {
@@ -166,7 +107,7 @@ fn a_corrupt_record_is_named_and_nothing_is_changed() {
 }
 
 fn write_config(dir: &Path, edit: impl FnOnce(String) -> String) -> PathBuf {
-    let text = std::fs::read_to_string(config()).expect("default config");
+    let text = std::fs::read_to_string(default_config()).expect("default config");
     let path = dir.join("stack.toml");
     std::fs::write(&path, edit(text)).expect("write config");
     path
@@ -232,13 +173,7 @@ fn a_saved_plan_is_refused_once_the_state_has_moved() {
     let planned = run("plan", &state, &["--out", &saved.display().to_string()]);
     assert!(planned.status.success(), "{}", stderr(&planned));
     assert!(stdout(&planned).contains("Saved the plan to"), "{}", stdout(&planned));
-    {
-        let store = Store::open(&state).expect("open");
-        let apply = store.begin_apply(OperationKind::Apply, 1).expect("apply");
-        store.put_resource(apply, &record("someone-elses-change")).expect("put");
-        store.flush().expect("flush");
-    }
-    let_sled_threads_release_the_state();
+    record_in_state(&state, &vpc_record("someone-elses-change"));
 
     let applied = run("apply", &state, &["--yes", "--plan", &saved.display().to_string()]);
 

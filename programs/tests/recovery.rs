@@ -1,16 +1,17 @@
 //! `apply` and `destroy` settle what an interrupted run left in the journal before anything
 //! else, the way the binaries run them, against the in-memory cloud.
 
-use std::path::{Path, PathBuf};
+mod common;
+
+use std::path::Path;
 use std::process::ExitCode;
 use std::sync::Arc;
 
 use cairn_engine::Provider;
 use cairn_engine::memory::MemoryCloud;
-use cairn_programs::cli::{
-    self, ApplyArgs, BuiltinPrograms, CloudArgs, Io, ProviderSource, StackArgs,
-};
+use cairn_programs::cli::{self, ApplyArgs, BuiltinPrograms, CloudArgs, ProviderSource, StackArgs};
 use cairn_state::{PendingKind, PendingOperation, Store};
+use common::{default_config, run_captured};
 use serde_json::json;
 
 struct Memory(Arc<MemoryCloud>);
@@ -31,36 +32,24 @@ fn cloud() -> Arc<MemoryCloud> {
     cloud
 }
 
-/// Runs `command` (`apply` or `destroy`, with `--yes`) and returns its exit code and stderr.
+/// Runs `command` (`apply` or `destroy`, with `--yes`) and returns its exit code and what it
+/// printed.
 fn run(command: &str, state: &Path, cloud: &Arc<MemoryCloud>) -> (ExitCode, String) {
-    let (mut out, mut err) = (Vec::new(), Vec::new());
-    let mut confirm = |_: &str| None;
-    let providers = Memory(cloud.clone());
-    let mut io = Io {
-        out: &mut out,
-        err: &mut err,
-        color: false,
-        confirm: &mut confirm,
-        overrides: Vec::new(),
-        now_unix: 1,
-        programs: &BuiltinPrograms,
-        providers: &providers,
-    };
     let args = ApplyArgs {
         stack: StackArgs {
             program: "vpc-peering".into(),
-            config: PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../config/local.toml"),
+            config: default_config(),
             state: state.to_owned(),
         },
         cloud: CloudArgs { yes: true, parallelism: 10, endpoint_url: None },
         plan: None,
         outputs: state.join("outputs.json"),
     };
-    let code = match command {
-        "apply" => cli::run(&mut io, |io| cli::apply(&args, io)),
-        _ => cli::run(&mut io, |io| cli::destroy(&args, io)),
-    };
-    (code, String::from_utf8_lossy(&err).into_owned())
+    let providers = Memory(cloud.clone());
+    run_captured(&BuiltinPrograms, &providers, Vec::new(), None, |io| match command {
+        "apply" => cli::apply(&args, io),
+        _ => cli::destroy(&args, io),
+    })
 }
 
 #[test]

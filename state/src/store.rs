@@ -149,7 +149,7 @@ impl Store {
     /// Opens the state in `dir` for reading only, and changes nothing in `dir`.
     ///
     /// sled rewrites files when it opens a database, so this copies the database files (not
-    /// the lock record or the key) to a temporary directory, holding a shared lock on `dir/db`
+    /// the lock files or the key) to a temporary directory, holding shared locks on the state
     /// during the copy, and opens the copy. Writes return [`StateError::ReadOnly`]. A missing
     /// state reads as empty, with an empty lineage and serial 0; `dir` is not created.
     ///
@@ -157,10 +157,17 @@ impl Store {
     ///
     /// [`StateError::Locked`] when a read-write store holds `dir`, or any error of reading it.
     pub fn open_read_only(dir: &Path) -> Result<Store, StateError> {
+        let shared = lock::hold_shared(dir)?;
+        Store::open_copy(dir, shared.is_some())
+    }
+
+    /// A read-only store over a copy of the database in `dir` (an empty one when `exists` is
+    /// false). Call holding shared locks on `dir`.
+    fn open_copy(dir: &Path, exists: bool) -> Result<Store, StateError> {
         let copy = tempfile::Builder::new().prefix("cairn-state-").tempdir().map_err(|e| {
             StateError::io("create a temporary directory in", std::env::temp_dir(), e)
         })?;
-        if let Some(_shared) = lock::hold_shared(dir)? {
+        if exists {
             copy_database(dir, copy.path())?;
         }
         let db = sled_config(copy.path()).open().map_err(|e| StateError::database(dir, e))?;
@@ -244,7 +251,7 @@ impl Store {
                 Err(reason) => tracing::debug!(reason, "read cache not used"),
             }
         }
-        Store::open_read_only(dir)?.snapshot()
+        Store::open_copy(dir, true)?.snapshot()
     }
 
     /// Registers a new apply (or destroy or refresh) in the history and returns its id; drops

@@ -95,9 +95,7 @@ pub fn apply(args: &ApplyArgs, io: &mut Io<'_>) -> anyhow::Result<ExitCode> {
     let store = Store::open(&args.stack.state)?;
     let runtime = runtime()?;
     let provider = io.providers.provider(args.cloud.endpoint_url.as_deref())?;
-    if !store.pending_operations()?.is_empty() {
-        recover(&runtime, &store, provider.as_ref(), &checked.bindings, io)?;
-    }
+    recover(&runtime, &store, provider.as_ref(), &checked.bindings, io)?;
     // The state may differ from what was read: just created, or settled by recovery.
     let plan = source.plan(&store.snapshot()?)?;
     execute(&plan, &store, &runtime, provider, args, RunKind::Apply, io)
@@ -127,13 +125,12 @@ impl PlanSource {
 pub fn destroy(args: &ApplyArgs, io: &mut Io<'_>) -> anyhow::Result<ExitCode> {
     read_state(&args.stack.state)?;
     let store = Store::open(&args.stack.state)?;
-    let plan = destroy_plan(&store.snapshot()?)?;
+    let mut plan = destroy_plan(&store.snapshot()?)?;
     let runtime = runtime()?;
     let provider = io.providers.provider(args.cloud.endpoint_url.as_deref())?;
-    if !store.pending_operations()?.is_empty() {
-        recover(&runtime, &store, provider.as_ref(), &plan.bindings, io)?;
+    if recover(&runtime, &store, provider.as_ref(), &plan.bindings, io)? {
+        plan = destroy_plan(&store.snapshot()?)?;
     }
-    let plan = destroy_plan(&store.snapshot()?)?;
     execute(&plan, &store, &runtime, provider, args, RunKind::Destroy, io)
 }
 
@@ -166,13 +163,18 @@ fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
         .context("cannot start the async runtime")
 }
 
+/// Settles what an interrupted run left in the journal, if anything, and says what it did;
+/// returns whether there was anything (and so whether the state may have changed).
 fn recover(
     runtime: &tokio::runtime::Runtime,
     store: &Store,
     provider: &dyn Provider,
     bindings: &std::collections::BTreeMap<String, cairn_engine::ProviderBinding>,
     io: &mut Io<'_>,
-) -> anyhow::Result<()> {
+) -> anyhow::Result<bool> {
+    if store.pending_operations()?.is_empty() {
+        return Ok(false);
+    }
     writeln!(io.err, "Checking operations a previous run left unfinished...")?;
     let report = runtime.block_on(cairn_engine::recover_interrupted(
         store,
@@ -199,7 +201,7 @@ fn recover(
              the next apply tries again: {error}"
         )?;
     }
-    Ok(())
+    Ok(true)
 }
 
 /// `refresh`: reads every resource the state records back from the cloud, shows what changed
@@ -211,11 +213,11 @@ pub fn refresh(args: &RefreshArgs, io: &mut Io<'_>) -> anyhow::Result<ExitCode> 
     let store = Store::open(&args.stack.state)?;
     let runtime = runtime()?;
     let provider = io.providers.provider(args.cloud.endpoint_url.as_deref())?;
-    if !store.pending_operations()?.is_empty() {
-        let bindings = cairn_engine::recorded_bindings(&store.snapshot()?)?;
-        recover(&runtime, &store, provider.as_ref(), &bindings, io)?;
+    let mut snapshot = store.snapshot()?;
+    let bindings = cairn_engine::recorded_bindings(&snapshot)?;
+    if recover(&runtime, &store, provider.as_ref(), &bindings, io)? {
+        snapshot = store.snapshot()?;
     }
-    let snapshot = store.snapshot()?;
     if snapshot.resources.is_empty() {
         writeln!(io.out, "The state records no resources: nothing to refresh.")?;
         return Ok(ExitCode::SUCCESS);

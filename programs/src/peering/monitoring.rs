@@ -42,36 +42,20 @@ pub fn declare_archive(
     side: &SideContext<'_>,
 ) -> LogArchive {
     let accounts = json!([config.trading.account_id, config.analytics.account_id]);
-    let key_policy = json_template(
+    let key = service_key(
+        place,
+        side,
+        "flow-logs-key".to_owned(),
+        "flow-logs-key",
+        "Encrypts the VPC flow logs of the trading/analytics peering".to_owned(),
         json!({
-            "Version": "2012-10-17",
-            "Statement": [
-                {
-                    "Sid": "TheAccountAdministersTheKey",
-                    "Effect": "Allow",
-                    "Principal": {"AWS": "arn:aws:iam::${account}:root"},
-                    "Action": "kms:*",
-                    "Resource": "*"
-                },
-                {
-                    "Sid": "FlowLogDeliveryEncrypts",
-                    "Effect": "Allow",
-                    "Principal": {"Service": "delivery.logs.amazonaws.com"},
-                    "Action": ["kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:DescribeKey"],
-                    "Resource": "*",
-                    "Condition": {"StringEquals": {"aws:SourceAccount": accounts}}
-                }
-            ]
+            "Sid": "FlowLogDeliveryEncrypts",
+            "Effect": "Allow",
+            "Principal": {"Service": "delivery.logs.amazonaws.com"},
+            "Action": ["kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:DescribeKey"],
+            "Resource": "*",
+            "Condition": {"StringEquals": {"aws:SourceAccount": accounts}}
         }),
-        [("account", Input::string(&config.trading.account_id))],
-    );
-    let key = place.add(
-        Key::new("flow-logs-key")
-            .description("Encrypts the VPC flow logs of the trading/analytics peering")
-            .enable_key_rotation(true)
-            .deletion_window_in_days(7)
-            .policy(key_policy)
-            .tags(tags([("Name", side.aws_name("flow-logs-key").as_str())])),
     );
     place.add(
         Alias::new("flow-logs-key-alias")
@@ -222,9 +206,42 @@ fn rejected_log_group(
     config: &PeeringConfig,
     side: &SideContext<'_>,
 ) -> Resource<LogGroup> {
-    let region = &side.config.region;
-    let account = &side.config.account_id;
-    let key_policy = json_template(
+    let key = service_key(
+        place,
+        side,
+        side.logical("logs-key"),
+        "logs-key",
+        format!("Encrypts the rejected-traffic logs of the {} VPC", side.label),
+        json!({
+            "Sid": "CloudWatchLogsEncrypts",
+            "Effect": "Allow",
+            "Principal": {"Service": "logs.${region}.amazonaws.com"},
+            "Action": ["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"],
+            "Resource": "*",
+            "Condition": {"ArnLike": {"kms:EncryptionContext:aws:logs:arn": "arn:aws:logs:${region}:${account}:log-group:*"}}
+        }),
+    );
+    place.add(
+        LogGroup::new(side.logical("rejected-traffic-logs"))
+            .name(format!("/cairn/{}/{}", config.stack, side.aws_name("rejected-traffic")))
+            .kms_key_id(key.arn())
+            .retention_in_days(config.monitoring.log_retention_days)
+            .tags(tags([("Name", side.aws_name("rejected-traffic").as_str())])),
+    )
+}
+
+/// A KMS key (rotated, 7-day deletion window) that its own account administers and that
+/// `service_statement` lets a service use; `${account}` and `${region}` in the statement are
+/// the side's.
+fn service_key(
+    place: &Binding,
+    side: &SideContext<'_>,
+    logical: String,
+    aws_name: &str,
+    description: String,
+    service_statement: Value,
+) -> Resource<Key> {
+    let policy = json_template(
         json!({
             "Version": "2012-10-17",
             "Statement": [
@@ -235,32 +252,21 @@ fn rejected_log_group(
                     "Action": "kms:*",
                     "Resource": "*"
                 },
-                {
-                    "Sid": "CloudWatchLogsEncrypts",
-                    "Effect": "Allow",
-                    "Principal": {"Service": "logs.${region}.amazonaws.com"},
-                    "Action": ["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"],
-                    "Resource": "*",
-                    "Condition": {"ArnLike": {"kms:EncryptionContext:aws:logs:arn": "arn:aws:logs:${region}:${account}:log-group:*"}}
-                }
+                service_statement
             ]
         }),
-        [("account", Input::string(account)), ("region", Input::string(region))],
-    );
-    let key = place.add(
-        Key::new(side.logical("logs-key"))
-            .description(format!("Encrypts the rejected-traffic logs of the {} VPC", side.label))
-            .enable_key_rotation(true)
-            .deletion_window_in_days(7)
-            .policy(key_policy)
-            .tags(tags([("Name", side.aws_name("logs-key").as_str())])),
+        [
+            ("account", Input::string(&side.config.account_id)),
+            ("region", Input::string(&side.config.region)),
+        ],
     );
     place.add(
-        LogGroup::new(side.logical("rejected-traffic-logs"))
-            .name(format!("/cairn/{}/{}", config.stack, side.aws_name("rejected-traffic")))
-            .kms_key_id(key.arn())
-            .retention_in_days(config.monitoring.log_retention_days)
-            .tags(tags([("Name", side.aws_name("rejected-traffic").as_str())])),
+        Key::new(logical)
+            .description(description)
+            .enable_key_rotation(true)
+            .deletion_window_in_days(7)
+            .policy(policy)
+            .tags(tags([("Name", side.aws_name(aws_name).as_str())])),
     )
 }
 

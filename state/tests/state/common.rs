@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, SystemTime};
 
 use cairn_state::{OperationKind, PendingKind, PendingOperation, ResourceRecord, Store};
 use serde_json::{Value, json};
@@ -119,12 +119,22 @@ pub fn tamper(dir: &Path, tree: &str, key: &[u8], edit: impl FnOnce(&mut Vec<u8>
     }
     // sled's background threads keep `db` locked for a moment after the handle is gone.
     let db = fs::File::open(dir.join("db"))?;
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while db.try_lock().is_err() {
-        if Instant::now() > deadline {
-            return Err("sled did not release its lock".into());
-        }
-        std::thread::sleep(Duration::from_millis(2));
+    if !eventually(5_000, Duration::from_millis(2), || db.try_lock().is_ok()) {
+        return Err("sled did not release its lock".into());
     }
     Ok(())
+}
+
+/// Whether `condition` holds within `attempts` tries, `interval` apart.
+pub fn eventually(
+    attempts: usize,
+    interval: Duration,
+    mut condition: impl FnMut() -> bool,
+) -> bool {
+    (0..attempts).any(|_| {
+        condition() || {
+            std::thread::sleep(interval);
+            false
+        }
+    })
 }

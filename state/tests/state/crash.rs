@@ -5,11 +5,11 @@
 
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use cairn_state::{OperationKind, PendingKind, StateError, Store};
 
-use crate::common::{TestResult, pending, record, state_dir};
+use crate::common::{TestResult, eventually, pending, record, state_dir};
 
 const CHILD_ENV: &str = "CAIRN_STATE_TEST_CHILD";
 
@@ -46,17 +46,12 @@ fn spawn_child(mode: &str, dir: &Path) -> std::io::Result<Child> {
 
 /// Waits until `dir/lock.json` names `pid`, which the store writes right after taking the lock.
 fn wait_for_lock_record(dir: &Path, pid: u32) -> bool {
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while Instant::now() < deadline {
+    eventually(3_000, Duration::from_millis(20), || {
         let record = std::fs::read(dir.join("lock.json")).ok();
         let holder =
             record.and_then(|bytes| serde_json::from_slice::<serde_json::Value>(&bytes).ok());
-        if holder.is_some_and(|record| record["pid"] == pid) {
-            return true;
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    false
+        holder.is_some_and(|record| record["pid"] == pid)
+    })
 }
 
 #[test]
