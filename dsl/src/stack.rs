@@ -39,8 +39,9 @@ impl Stack {
     }
 
     /// Registers a provider binding (an account in a region) and returns a handle that
-    /// declares resources into it.
-    pub fn provider(&self, binding: ProviderBinding) -> Binding {
+    /// declares resources into it: a [`crate::aws::Account`], or any provider's binding.
+    pub fn provider(&self, binding: impl Into<ProviderBinding>) -> Binding {
+        let binding = binding.into();
         let name = binding.name.clone();
         self.inner.borrow_mut().spec.bindings.insert(name.clone(), binding);
         Binding { stack: self.clone(), name }

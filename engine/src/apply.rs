@@ -190,7 +190,9 @@ pub async fn apply(
     Ok(run.report)
 }
 
-fn check_fresh(plan: &Plan, store: &Store) -> Result<(), ApplyError> {
+/// Refuses `plan` when the state in `store` has moved since it was made (another serial or
+/// lineage): apply runs this first, and a command can run it before it reaches a cloud.
+pub fn check_fresh(plan: &Plan, store: &Store) -> Result<(), ApplyError> {
     let metadata = store.metadata()?;
     // A plan made before the state existed has no lineage; it fits the new, empty state.
     let planned_on_nothing = plan.lineage.is_empty() && plan.serial == 0 && metadata.serial == 0;

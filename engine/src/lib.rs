@@ -31,7 +31,7 @@ pub mod value;
 
 pub use apply::{
     ApplyError, ApplyOptions, ApplyReport, Failure, NoProgress, Operation, OperationKind, Progress,
-    Skipped, apply,
+    Skipped, apply, check_fresh,
 };
 pub use cairn_state::{OperationKind as RunKind, Snapshot};
 pub use dot::to_dot;

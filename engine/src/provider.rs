@@ -1,13 +1,14 @@
 //! The `Provider` trait: everything the engine knows about a cloud comes through it.
 
 use async_trait::async_trait;
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use thiserror::Error;
 
 use crate::model::{ProviderBinding, Urn};
 
 /// What a provider is asked to act on.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct ResourceRequest {
     /// The resource's identity; providers tag what they create with it (`cairn:urn`).
     pub urn: Urn,
@@ -22,7 +23,7 @@ pub struct ResourceRequest {
 }
 
 /// A resource as it was recorded before this operation.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct RecordedResource {
     /// The inputs last applied (secrets revealed).
     pub inputs: Value,
@@ -35,7 +36,7 @@ pub struct RecordedResource {
 pub type Outputs = Map<String, Value>;
 
 /// A resource as the cloud has it now.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Observed {
     /// Its inputs as the cloud reports them (the properties the provider can read back).
     pub inputs: Map<String, Value>,
@@ -44,7 +45,7 @@ pub struct Observed {
 }
 
 /// How a provider call failed.
-#[derive(Clone, Debug, PartialEq, Eq, Error)]
+#[derive(Clone, Debug, PartialEq, Eq, Error, Serialize, Deserialize)]
 #[error("{message}")]
 pub struct ProviderError {
     /// What went wrong, and what to do.

@@ -9,7 +9,7 @@
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader};
 use std::net::TcpListener;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, OnceLock};
@@ -32,6 +32,63 @@ pub const EMULATOR_URL_VARIABLE: &str = "CAIRN_EMULATOR_URL";
 /// The repository's root directory.
 pub fn repo_root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+/// The cargo target profile directory this test runs from (`target/debug`): tests live in
+/// its `deps/`.
+pub fn target_profile_dir() -> PathBuf {
+    let test = std::env::current_exe().expect("the test's executable");
+    test.parent().and_then(Path::parent).map(Path::to_path_buf).expect("target/debug/deps/TEST")
+}
+
+/// The AWS provider plugin `cargo test --workspace` built beside the tests (`cairn-aws` has
+/// an integration test of it, so cargo always builds it first). Commands the tests run as
+/// processes get it through `CAIRN_PROVIDER_AWS`.
+pub fn aws_plugin() -> PathBuf {
+    let plugin = target_profile_dir().join("cairn-provider-aws");
+    assert!(
+        plugin.is_file(),
+        "the AWS provider plugin is not built at {}: run the tests with `cargo test \
+         --workspace` (scripts/test), which builds it",
+        plugin.display()
+    );
+    plugin
+}
+
+/// Hands the commands one provider: the test's, pointed at the emulator.
+pub struct SharedProvider(pub Arc<AwsProvider>);
+
+impl cairn_cli::ProviderSource for SharedProvider {
+    fn provider(&self, _endpoint_url: Option<&str>) -> anyhow::Result<Arc<dyn Provider>> {
+        Ok(self.0.clone())
+    }
+}
+
+/// Runs a command of `program` in this process, as its binary would (errors printed with
+/// their causes, exit code returned), with `provider`, the environment's config
+/// `overrides` and no terminal to confirm on; returns the exit code and what it printed,
+/// standard output first.
+pub fn run_command(
+    program: &dyn cairn_cli::ProgramSource,
+    provider: &Arc<AwsProvider>,
+    overrides: &[(String, String)],
+    command: impl FnOnce(&mut cairn_cli::Io<'_>) -> anyhow::Result<std::process::ExitCode>,
+) -> (std::process::ExitCode, String) {
+    let (mut out, mut err) = (Vec::new(), Vec::new());
+    let mut confirm = |_: &str| None;
+    let providers = SharedProvider(provider.clone());
+    let mut io = cairn_cli::Io {
+        out: &mut out,
+        err: &mut err,
+        color: false,
+        confirm: &mut confirm,
+        overrides: overrides.to_vec(),
+        now_unix: 1,
+        program,
+        providers: &providers,
+    };
+    let code = cairn_cli::run_io(&mut io, command);
+    (code, String::from_utf8_lossy(&out).into_owned() + &String::from_utf8_lossy(&err))
 }
 
 /// The running emulator's endpoint URL, starting one for this process if needed.

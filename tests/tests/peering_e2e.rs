@@ -19,25 +19,13 @@ use std::sync::Arc;
 
 use aws_sdk_ec2::types::{AttributeBooleanValue, Filter};
 use cairn_aws::{AwsProvider, Clients};
-use cairn_engine::{Provider, ProviderBinding};
-use cairn_programs::cli::{
-    self, ApplyArgs, BuiltinPrograms, CloudArgs, Io, PlanArgs, ProviderSource, RefreshArgs,
-    StackArgs,
-};
-use cairn_tests::{binding, fresh_account, provider};
+use cairn_cli::{self as cli, ApplyArgs, CloudArgs, Io, PlanArgs, RefreshArgs, StackArgs};
+use cairn_engine::ProviderBinding;
+use cairn_tests::{binding, fresh_account, provider, run_command};
 use serde_json::Value;
 
 const SUFFIX: &str = "e2e7";
 const SECRET_NAME: &str = "cairn/vpc-peering/accepter-external-id";
-
-/// Hands the commands the test's provider, pointed at the emulator.
-struct TestProviders(Arc<AwsProvider>);
-
-impl ProviderSource for TestProviders {
-    fn provider(&self, _endpoint_url: Option<&str>) -> anyhow::Result<Arc<dyn Provider>> {
-        Ok(self.0.clone())
-    }
-}
 
 /// One deployment of the program into two fresh accounts.
 struct Deployment {
@@ -78,7 +66,6 @@ impl Deployment {
 
     fn stack_args(&self) -> StackArgs {
         StackArgs {
-            program: cairn_programs::peering::NAME.into(),
             config: PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../config/local.toml"),
             state: self.dir.path().join("state"),
         }
@@ -93,22 +80,7 @@ impl Deployment {
         &self,
         command: impl FnOnce(&mut Io<'_>) -> anyhow::Result<ExitCode>,
     ) -> (ExitCode, String) {
-        let (mut out, mut err) = (Vec::new(), Vec::new());
-        let mut confirm = |_: &str| None;
-        let providers = TestProviders(self.provider.clone());
-        let mut io = Io {
-            out: &mut out,
-            err: &mut err,
-            color: false,
-            confirm: &mut confirm,
-            overrides: self.overrides.clone(),
-            now_unix: 1,
-            programs: &BuiltinPrograms,
-            providers: &providers,
-        };
-        let code = command(&mut io).unwrap_or_else(|error| panic!("command failed: {error:#}"));
-        let text = String::from_utf8_lossy(&out).into_owned() + &String::from_utf8_lossy(&err);
-        (code, text)
+        run_command(&vpc_peering::Peering, &self.provider, &self.overrides, command)
     }
 
     fn apply_args(&self) -> ApplyArgs {

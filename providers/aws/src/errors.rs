@@ -42,7 +42,7 @@ impl From<AwsError> for ProviderError {
 pub fn sdk_error<E, R>(doing: &str, error: SdkError<E, R>) -> AwsError
 where
     E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
-    R: std::fmt::Debug,
+    R: std::fmt::Debug + 'static,
 {
     let code = error.code().unwrap_or_default().to_owned();
     let message = match (&error, error.message()) {
@@ -51,11 +51,26 @@ where
         (SdkError::DispatchFailure(_) | SdkError::TimeoutError(_), _) => format!(
             "cannot reach the AWS endpoint ({}): check the network, or that the emulator \
              is running",
-            aws_smithy_types::error::display::DisplayErrorContext(&error)
+            causes(&error)
         ),
-        _ => format!("{}", aws_smithy_types::error::display::DisplayErrorContext(&error)),
+        _ => causes(&error),
     };
     AwsError { code, message: format!("{doing}: {message}") }
+}
+
+/// An error and its causes as one sentence, each said once, joined by `: `: never the
+/// `Debug` dump of the SDK's error types that their own context display ends with.
+fn causes(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut said: Vec<String> = Vec::new();
+    let mut next = Some(error);
+    while let Some(current) = next {
+        let text = current.to_string();
+        if !text.is_empty() && !said.iter().any(|earlier| earlier.contains(&text)) {
+            said.push(text);
+        }
+        next = current.source();
+    }
+    said.join(": ")
 }
 
 /// Whether an AWS error code says the thing asked about does not exist.
@@ -252,6 +267,19 @@ pub fn done_when_gone<T>(result: Result<T>) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_sdk_error_reads_as_a_sentence_with_its_causes_not_a_debug_dump() {
+        let cause = std::io::Error::other("connection refused");
+        let error: SdkError<
+            aws_sdk_sts::operation::get_caller_identity::GetCallerIdentityError,
+            (),
+        > = SdkError::construction_failure(cause);
+        let described = sdk_error("creating the VPC", error);
+        assert!(described.message.starts_with("creating the VPC: "), "{}", described.message);
+        assert!(described.message.contains("connection refused"), "{}", described.message);
+        assert!(!described.message.contains('{'), "no Debug dump: {}", described.message);
+    }
 
     const QUICK: Patience = Patience {
         timeout: Duration::from_millis(30),

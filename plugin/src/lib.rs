@@ -1,0 +1,34 @@
+//! The provider plugin protocol: a [`Provider`] that lives in a process of its own and is
+//! spoken to over its standard input and output, the way Terraform talks to its provider
+//! plugins.
+//!
+//! A cairn program links the engine, the state store and the DSL, but not the AWS SDK: the
+//! SDK is built once, into the `cairn-provider-aws` plugin, and a program's binary starts
+//! that plugin only for the commands that reach the cloud. Editing a program therefore never
+//! recompiles or relinks the SDK.
+//!
+//! - [`PluginProvider`] is the program's side: it starts the plugin, hands it every call of
+//!   the [`Provider`] trait and waits for the answers, many calls in flight at once.
+//! - [`serve`] is the plugin's side: it answers calls with any [`Provider`].
+//! - [`protocol`] is what travels between them: one JSON object per line, each request
+//!   carrying an id its response repeats.
+//!
+//! [`Provider`]: cairn_engine::Provider
+
+mod client;
+pub mod protocol;
+mod server;
+
+pub use client::{PluginError, PluginProvider};
+pub use server::{ServeError, serve};
+
+/// The log filter a binary of cairn starts with at `verbosity` (`-v` counted): the plugin
+/// and the program's binary log alike.
+pub fn log_filter(verbosity: u8) -> &'static str {
+    match verbosity {
+        0 => "warn",
+        1 => "info,aws_config=warn,aws_smithy_runtime=warn",
+        2 => "debug,aws_smithy_runtime=info,hyper=info",
+        _ => "trace",
+    }
+}

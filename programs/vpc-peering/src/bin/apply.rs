@@ -1,0 +1,5 @@
+//! `apply` of the peering program: `cargo run --bin apply -- --help`.
+
+fn main() -> std::process::ExitCode {
+    cairn::run_command(&vpc_peering::Peering, cairn::Command::Apply)
+}

@@ -1,0 +1,5 @@
+//! `destroy` of the peering program: `cargo run --bin destroy -- --help`.
+
+fn main() -> std::process::ExitCode {
+    cairn::run_command(&vpc_peering::Peering, cairn::Command::Destroy)
+}

@@ -1,0 +1,5 @@
+//! `graph` of the peering program: `cargo run --bin graph -- --help`.
+
+fn main() -> std::process::ExitCode {
+    cairn::run_command(&vpc_peering::Peering, cairn::Command::Graph)
+}

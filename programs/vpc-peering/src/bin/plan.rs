@@ -1,0 +1,5 @@
+//! `plan` of the peering program: `cargo run --bin plan -- --help`.
+
+fn main() -> std::process::ExitCode {
+    cairn::run_command(&vpc_peering::Peering, cairn::Command::Plan)
+}
