@@ -49,11 +49,14 @@ pub use cairn_engine::{
     Input, Plan, PolicyRule, PolicySettings, ProviderBinding, Severity, StackSpec, Waiver,
 };
 
+#[doc = include_str!("../../docs/writing-a-program.md")]
+pub mod guide {}
+
 /// Planning a program offline, for its tests: no state, no cloud, nothing written.
 pub mod testing {
     use std::path::Path;
 
-    use crate::{Plan, Program};
+    use crate::{Plan, Program, StackSpec};
 
     pub use cairn_cli::declare_checked;
 
@@ -63,8 +66,12 @@ pub mod testing {
     /// The plan of `program` with `config` against an empty state: what a first `apply`
     /// creates. Validation and the program's policies run as they do in `plan`.
     pub fn plan_declared<P: Program>(program: &P, config: &P::Config) -> Result<Plan, Error> {
-        let spec = declare_checked(program, config)?;
-        Ok(cairn_engine::plan(&spec, &cairn_engine::Snapshot::default())?)
+        plan_spec(&declare_checked(program, config)?)
+    }
+
+    /// The plan of a declared stack against an empty state.
+    pub fn plan_spec(spec: &StackSpec) -> Result<Plan, Error> {
+        Ok(cairn_engine::plan(spec, &cairn_engine::Snapshot::default())?)
     }
 
     /// The plan of `program` with the stack config file at `path` (and no environment

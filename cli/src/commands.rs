@@ -333,7 +333,11 @@ fn report_outcome(
 ) -> anyhow::Result<ExitCode> {
     let noun = if kind == RunKind::Destroy { "Destroy" } else { "Apply" };
     if report.succeeded() {
-        let line = format!("{noun} complete! {} operations.", report.completed.len());
+        let renamed = match report.renamed.len() {
+            0 => String::new(),
+            count => format!(" {count} renamed in the state."),
+        };
+        let line = format!("{noun} complete! {} operations.{renamed}", report.completed.len());
         writeln!(io.out, "\n{}", paint(io.color, &line, Style::new().green().bold()))?;
     } else {
         let line = format!(

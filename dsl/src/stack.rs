@@ -6,8 +6,8 @@ use std::marker::PhantomData;
 use std::rc::Rc;
 
 use cairn_engine::{
-    Input, OutputRef, PolicyRule, PolicySettings, ProviderBinding, Resource as EngineResource,
-    ResourceOptions, Schema, StackSpec, Waiver,
+    Input, Move, OutputRef, PolicyRule, PolicySettings, ProviderBinding,
+    Resource as EngineResource, ResourceOptions, Schema, StackSpec, Waiver,
 };
 use serde_json::Value;
 
@@ -44,7 +44,7 @@ impl Stack {
         let binding = binding.into();
         let name = binding.name.clone();
         self.inner.borrow_mut().spec.bindings.insert(name.clone(), binding);
-        Binding { stack: self.clone(), name }
+        Binding { stack: self.clone(), name, component: None }
     }
 
     /// Checks every plan of this stack against `rules`, configured with `settings`.
@@ -52,6 +52,15 @@ impl Stack {
         let mut inner = self.inner.borrow_mut();
         inner.spec.policies = rules.to_vec();
         inner.spec.policy_settings = settings;
+    }
+
+    /// Says that the resource the program now declares as `to` is the one the state may
+    /// still record as `from` (same binding and type): the plan shows the move instead of a
+    /// delete and a create, and apply renames the record. Keep it until every state this
+    /// program runs against has been applied once.
+    pub fn moved(&self, from: impl Into<String>, to: impl Into<String>) {
+        let moved = Move { from: from.into(), to: to.into() };
+        self.inner.borrow_mut().spec.moves.push(moved);
     }
 
     /// Exports a stack output.
@@ -94,6 +103,8 @@ fn merged_tags(defaults: &BTreeMap<String, String>, own: Option<Input>) -> Input
 pub struct Binding {
     stack: Stack,
     name: String,
+    /// The component path this handle declares into (`outer/inner`), if any.
+    component: Option<String>,
 }
 
 impl Binding {
@@ -113,9 +124,26 @@ impl Binding {
         })
     }
 
-    /// Declares `declaration` in this binding and returns its typed handle.
+    /// A handle that declares into the same binding as part of the component `name`, the
+    /// way a Pulumi ComponentResource or a CDK Construct groups its children: each resource
+    /// it adds is named `name-<child>`, shown in the plan grouped under `name` and drawn in
+    /// the graph as one cluster. Components nest: `outer-inner-<child>`, in `outer/inner`.
+    pub fn component(&self, name: &str) -> Binding {
+        let path = match &self.component {
+            Some(parent) => format!("{parent}/{name}"),
+            None => name.to_owned(),
+        };
+        Binding { stack: self.stack.clone(), name: self.name.clone(), component: Some(path) }
+    }
+
+    /// Declares `declaration` in this binding (in its component, if it is a component's
+    /// handle) and returns its typed handle.
     pub fn add<T: Declare>(&self, declaration: T) -> Resource<T> {
-        let parts = declaration.into_parts();
+        let mut parts = declaration.into_parts();
+        if let Some(path) = &self.component {
+            parts.name = format!("{}-{}", path.replace('/', "-"), parts.name);
+            parts.options.component = Some(path.clone());
+        }
         let name = parts.name.clone();
         self.stack.push(EngineResource {
             name: parts.name,

@@ -97,6 +97,8 @@ pub struct ApplyReport {
     pub skipped: Vec<Skipped>,
     /// The stack outputs after the run (those that could be resolved).
     pub outputs: BTreeMap<String, Value>,
+    /// Resources whose record was renamed (a `moved` mapping), by their new name.
+    pub renamed: Vec<String>,
 }
 
 impl ApplyReport {
@@ -161,14 +163,18 @@ pub async fn apply(
     progress: &dyn Progress,
 ) -> Result<ApplyReport, ApplyError> {
     check_fresh(plan, store)?;
-    let snapshot = store.snapshot()?;
     let operations = Operations::build(plan)?;
-    if operations.items.is_empty() && plan.output_changes.is_empty() {
+    let reaches_cloud = !operations.items.is_empty() || !plan.output_changes.is_empty();
+    if !reaches_cloud && plan.renames().next().is_none() {
         return Ok(ApplyReport::default());
     }
-    provider.check_bindings(&used_bindings(plan)).await.map_err(ApplyError::Bindings)?;
+    if reaches_cloud {
+        provider.check_bindings(&used_bindings(plan)).await.map_err(ApplyError::Bindings)?;
+    }
     let apply_id = store.begin_apply(options.kind, options.started_at_unix)?;
     store.put_bindings(&binding_records(plan))?;
+    let renamed = rename_records(plan, store, apply_id)?;
+    let snapshot = store.snapshot()?;
     let live = snapshot
         .resources
         .values()
@@ -185,9 +191,37 @@ pub async fn apply(
         started_at_unix: options.started_at_unix,
         report: ApplyReport::default(),
     };
+    run.report.renamed = renamed;
     run.execute(options.parallelism.max(1), progress).await?;
     run.finish_outputs()?;
     Ok(run.report)
+}
+
+/// Renames, in one state transaction before anything else, the record of every resource the
+/// program moved to a new name; returns their new names. The cloud is not called: the
+/// resource is the same one.
+fn rename_records(plan: &Plan, store: &Store, apply: ApplyId) -> Result<Vec<String>, ApplyError> {
+    let snapshot = store.snapshot()?;
+    let mut records = Vec::new();
+    for (old, step) in plan.renames() {
+        if let Some(record) = snapshot.resources.get(old.as_str()) {
+            let renamed = ResourceRecord {
+                urn: step.urn.as_str().to_owned(),
+                name: step.name.clone(),
+                ..record.clone()
+            };
+            records.push((old.as_str(), renamed));
+        }
+    }
+    let mut changes = Vec::with_capacity(records.len() * 2);
+    for (old, record) in &records {
+        changes.push(Finished::Put(record));
+        changes.push(Finished::Remove(old));
+    }
+    if !changes.is_empty() {
+        store.record_all(apply, &changes)?;
+    }
+    Ok(records.into_iter().map(|(_, record)| record.name).collect())
 }
 
 /// Refuses `plan` when the state in `store` has moved since it was made (another serial or

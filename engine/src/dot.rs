@@ -1,5 +1,6 @@
 //! Graph export: the plan's resources as Graphviz dot, one cluster per provider binding
-//! (account and region), nodes coloured by planned action, edges for dependencies.
+//! (account and region) with a cluster inside it per component, nodes coloured by planned
+//! action, edges for dependencies.
 
 use std::collections::{BTreeMap, HashSet};
 use std::fmt::Write as _;
@@ -40,15 +41,21 @@ pub fn to_dot(plan: &Plan) -> String {
         let _ = writeln!(out, "  subgraph cluster_{number} {{");
         let _ = writeln!(out, "    label={};", quote(&label));
         out.push_str("    style=\"rounded\";\n    color=\"#888888\";\n");
+        let mut components: BTreeMap<&str, Vec<&Step>> = BTreeMap::new();
         for step in steps {
-            let (fill, action) = appearance(step.action);
-            let label = format!("{}\n{}\n({action})", step.name, step.type_token);
-            let _ = writeln!(
-                out,
-                "    {} [label={}, fillcolor=\"{fill}\"];",
-                quote(step.urn.as_str()),
-                quote(&label)
-            );
+            match step.component.as_deref() {
+                Some(component) => components.entry(component).or_default().push(step),
+                None => node(&mut out, "    ", step),
+            }
+        }
+        for (inner, (component, members)) in components.iter().enumerate() {
+            let _ = writeln!(out, "    subgraph cluster_{number}_{inner} {{");
+            let _ = writeln!(out, "      label={};", quote(&format!("component {component}")));
+            out.push_str("      style=\"rounded,dashed\";\n      color=\"#aaaaaa\";\n");
+            for step in members {
+                node(&mut out, "      ", step);
+            }
+            out.push_str("    }\n");
         }
         out.push_str("  }\n");
     }
@@ -67,6 +74,18 @@ pub fn to_dot(plan: &Plan) -> String {
     }
     out.push_str("}\n");
     out
+}
+
+/// The node of `step`, coloured by its action, indented by `indent`.
+fn node(out: &mut String, indent: &str, step: &Step) {
+    let (fill, action) = appearance(step.action);
+    let label = format!("{}\n{}\n({action})", step.name, step.type_token);
+    let _ = writeln!(
+        out,
+        "{indent}{} [label={}, fillcolor=\"{fill}\"];",
+        quote(step.urn.as_str()),
+        quote(&label)
+    );
 }
 
 /// A dot double-quoted string.

@@ -36,8 +36,8 @@ pub use apply::{
 pub use cairn_state::{OperationKind as RunKind, Snapshot};
 pub use dot::to_dot;
 pub use model::{
-    InputIssue, PropertySpec, ProviderBinding, Resource, ResourceOptions, ResourceView, Schema,
-    StackSpec, Urn, Validator, Waiver,
+    InputIssue, Move, PropertySpec, ProviderBinding, Resource, ResourceOptions, ResourceView,
+    Schema, StackSpec, Urn, Validator, Waiver,
 };
 pub use plan::{
     Action, OutputChange, PLAN_FORMAT_VERSION, Plan, PlanError, Prior, PropertyChange, Step,

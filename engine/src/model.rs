@@ -120,6 +120,21 @@ pub struct ResourceOptions {
     pub replace_on_changes: Vec<String>,
     /// Policy rules waived for this resource, with the reason.
     pub waivers: Vec<Waiver>,
+    /// The component that declared it (`trading`, or `outer/inner` for nested ones): the
+    /// plan shows the component's resources as one group, the graph as one cluster.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub component: Option<String>,
+}
+
+/// A resource renamed in the program, so that the state's record under the old name is the
+/// resource now declared under the new one (Terraform's `moved` block, Pulumi's alias): the
+/// plan shows the move and no replacement, and apply renames the record without a cloud call.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Move {
+    /// The logical name the state may still record it under.
+    pub from: String,
+    /// The logical name the program declares it under now.
+    pub to: String,
 }
 
 /// A policy rule that does not apply to one resource, and why.
@@ -190,6 +205,8 @@ pub struct StackSpec {
     pub resources: Vec<Resource>,
     /// Stack outputs by name.
     pub outputs: BTreeMap<String, Input>,
+    /// Resources renamed in the program, old name to new.
+    pub moves: Vec<Move>,
 }
 
 impl StackSpec {

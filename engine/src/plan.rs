@@ -90,6 +90,13 @@ pub struct Step {
     /// When the binding moved to another account or region: where it was.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub moved_from: Option<String>,
+    /// When the program renamed the resource (a `moved` mapping): the URN the state records
+    /// it under, which apply renames without a cloud call.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub renamed_from: Option<Urn>,
+    /// The component that declared the resource, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub component: Option<String>,
     /// URNs of the resources this one depends on (from the program, or from the state for
     /// deletes).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -167,9 +174,15 @@ impl Plan {
         summary
     }
 
-    /// Whether applying this plan would change nothing.
+    /// Whether applying this plan would change nothing (a rename changes the state).
     pub fn is_empty(&self) -> bool {
-        self.steps.iter().all(|step| step.action == Action::NoOp) && self.output_changes.is_empty()
+        self.steps.iter().all(|step| step.action == Action::NoOp && step.renamed_from.is_none())
+            && self.output_changes.is_empty()
+    }
+
+    /// The steps that rename a record of the state, as `(old URN, step)`.
+    pub fn renames(&self) -> impl Iterator<Item = (&Urn, &Step)> {
+        self.steps.iter().filter_map(|step| step.renamed_from.as_ref().map(|old| (old, step)))
     }
 }
 
@@ -255,6 +268,23 @@ fn recorded_binding(state: &Snapshot, name: &str) -> Result<ProviderBinding, Pla
     })
 }
 
+/// The URN `state` records `resource` under: `urn` when it has a record there, else the URN
+/// of the name a `moved` mapping says it had, when the state has that one.
+fn recorded_urn(stack: &StackSpec, state: &Snapshot, resource: &Resource, urn: &Urn) -> Urn {
+    if state.resources.contains_key(urn.as_str()) {
+        return urn.clone();
+    }
+    stack
+        .moves
+        .iter()
+        .filter(|moved| moved.to == resource.name)
+        .map(|moved| {
+            Urn::new(&stack.name, &resource.binding, resource.schema.type_token, &moved.from)
+        })
+        .find(|old| state.resources.contains_key(old.as_str()))
+        .unwrap_or_else(|| urn.clone())
+}
+
 /// The URNs with operations left unfinished in the journal, each once, in order.
 fn interrupted(state: &Snapshot) -> Vec<Urn> {
     let urns: BTreeSet<&str> = state.pending.iter().map(|op| op.urn.as_str()).collect();
@@ -294,6 +324,9 @@ struct Planner<'a> {
     state: &'a Snapshot,
     graph: &'a DependencyGraph,
     urns: Vec<Urn>,
+    /// Per resource index: the URN the state records it under: its own, or the one of the
+    /// name it was moved from while the state has nothing under its own.
+    recorded: Vec<Urn>,
     /// Per resource index: its action and its planned inputs, once planned.
     planned: Vec<Option<(Action, Map<String, Value>)>>,
     /// Per resource index: whether it is replaced delete-first.
@@ -304,11 +337,20 @@ struct Planner<'a> {
 impl<'a> Planner<'a> {
     fn new(stack: &'a StackSpec, state: &'a Snapshot, graph: &'a DependencyGraph) -> Self {
         let count = stack.resources.len();
+        let urns: Vec<Urn> =
+            stack.resources.iter().map(|resource| stack.urn_of(resource)).collect();
+        let recorded = stack
+            .resources
+            .iter()
+            .zip(&urns)
+            .map(|(resource, urn)| recorded_urn(stack, state, resource, urn))
+            .collect();
         Planner {
             stack,
             state,
             graph,
-            urns: stack.resources.iter().map(|resource| stack.urn_of(resource)).collect(),
+            urns,
+            recorded,
             planned: vec![None; count],
             delete_first: vec![false; count],
             index: stack
@@ -331,7 +373,9 @@ impl<'a> Planner<'a> {
     fn program_step(&mut self, position: usize) -> Result<Step, PlanError> {
         let resource = &self.stack.resources[position];
         let urn = self.urns[position].clone();
-        let prior = self.state.resources.get(urn.as_str());
+        let recorded = &self.recorded[position];
+        let prior = self.state.resources.get(recorded.as_str());
+        let renamed_from = (recorded != &urn && prior.is_some()).then(|| recorded.clone());
         let planned = self.resolve_inputs(resource);
         let moved_from = prior.and_then(|_| self.binding_move(&resource.binding));
         let changes = prior.map(|record| diff(resource, &planned, record)).unwrap_or_default();
@@ -361,6 +405,8 @@ impl<'a> Planner<'a> {
             }),
             changes,
             moved_from,
+            renamed_from,
+            component: resource.options.component.clone(),
             dependencies,
         })
     }
@@ -401,7 +447,7 @@ impl<'a> Planner<'a> {
         }
         self.state
             .resources
-            .get(self.urns[position].as_str())
+            .get(self.recorded[position].as_str())
             .and_then(|record| record.outputs.get(&reference.output))
             .cloned()
     }
@@ -409,7 +455,8 @@ impl<'a> Planner<'a> {
     /// Appends a delete step for every recorded resource the program no longer declares, in
     /// reverse dependency order; returns the bindings they use.
     fn delete_steps(&mut self, steps: &mut Vec<Step>) -> Result<Vec<String>, PlanError> {
-        let declared: std::collections::HashSet<&str> = self.urns.iter().map(Urn::as_str).collect();
+        let declared: std::collections::HashSet<&str> =
+            self.urns.iter().chain(&self.recorded).map(Urn::as_str).collect();
         let gone: Vec<&ResourceRecord> = self
             .state
             .resources
@@ -530,6 +577,8 @@ fn delete_step(record: &ResourceRecord) -> Step {
         prior: Some(Prior { inputs: record.inputs.clone(), outputs: record.outputs.clone() }),
         changes: Vec::new(),
         moved_from: None,
+        renamed_from: None,
+        component: None,
         dependencies: record.dependencies.iter().cloned().map(Urn::from).collect(),
     }
 }

@@ -28,7 +28,7 @@ const INLINE_LIMIT: usize = 60;
 
 /// Renders `plan` as text, ending with the summary line (or `No changes.`).
 pub fn render_plan(plan: &Plan, options: RenderOptions) -> String {
-    let mut out = Renderer { options, text: String::new() };
+    let mut out = Renderer { options, text: String::new(), indent: "" };
     out.plan(plan);
     out.text
 }
@@ -36,7 +36,7 @@ pub fn render_plan(plan: &Plan, options: RenderOptions) -> String {
 /// Renders what a refresh found: each drifted resource with the properties that changed
 /// outside cairn, what could not be read, and the summary line.
 pub fn render_drift(report: &DriftReport, options: RenderOptions) -> String {
-    let mut out = Renderer { options, text: String::new() };
+    let mut out = Renderer { options, text: String::new(), indent: "" };
     out.drift(report);
     out.text
 }
@@ -75,6 +75,8 @@ pub fn summary_line(plan: &Plan) -> String {
 struct Renderer {
     options: RenderOptions,
     text: String,
+    /// Prefixed to every line: the indentation of a component's group.
+    indent: &'static str,
 }
 
 /// The symbol and colour of each action.
@@ -95,6 +97,9 @@ impl Renderer {
     }
 
     fn line(&mut self, text: &str) {
+        if !text.is_empty() {
+            self.text.push_str(self.indent);
+        }
         self.text.push_str(text);
         self.text.push('\n');
     }
@@ -119,13 +124,26 @@ impl Renderer {
         if !plan.policy_findings.is_empty() {
             self.line("");
         }
-        let changing: Vec<&Step> =
-            plan.steps.iter().filter(|step| step.action != Action::NoOp).collect();
+        let changing: Vec<&Step> = plan
+            .steps
+            .iter()
+            .filter(|step| step.action != Action::NoOp || step.renamed_from.is_some())
+            .collect();
         if !changing.is_empty() {
             self.line("cairn will perform the following actions:");
-            for step in changing {
-                self.line("");
-                self.step(plan, step);
+            for (component, steps) in by_component(&changing) {
+                if let Some(component) = component {
+                    self.line("");
+                    let header = format!("  component \"{component}\" ({} changing):", steps.len());
+                    let painted = self.paint(&header, Style::new().bold());
+                    self.line(&painted);
+                    self.indent = "  ";
+                }
+                for step in steps {
+                    self.line("");
+                    self.step(plan, step);
+                }
+                self.indent = "";
             }
             self.line("");
         }
@@ -208,11 +226,24 @@ impl Renderer {
                 }
             }
             Action::Update | Action::Replace => self.changes(step),
-            Action::Delete | Action::NoOp => {}
+            Action::NoOp => self.renamed(step),
+            Action::Delete => {}
+        }
+    }
+
+    /// The note on a resource the program renamed: the state's record is renamed, the cloud's
+    /// resource kept.
+    fn renamed(&mut self, step: &Step) {
+        if let Some(old) = &step.renamed_from {
+            let name = old.as_str().rsplit("::").next().unwrap_or(old.as_str());
+            let note =
+                format!("      # moved from \"{name}\": the same resource, renamed in the state");
+            self.line(&note);
         }
     }
 
     fn changes(&mut self, step: &Step) {
+        self.renamed(step);
         if let Some(from) = &step.moved_from {
             let note = format!("      # moves from {from}: forces replacement");
             self.line(&note);
@@ -316,6 +347,21 @@ fn action_note(step: &Step) -> String {
             .unwrap_or_default(),
         _ => String::new(),
     }
+}
+
+/// `steps` in groups: those of no component first, then each component's, in the order
+/// components first appear.
+fn by_component<'s>(steps: &[&'s Step]) -> Vec<(Option<&'s str>, Vec<&'s Step>)> {
+    let mut groups: Vec<(Option<&str>, Vec<&Step>)> = vec![(None, Vec::new())];
+    for step in steps {
+        let component = step.component.as_deref();
+        match groups.iter_mut().find(|(name, _)| *name == component) {
+            Some((_, members)) => members.push(step),
+            None => groups.push((component, vec![step])),
+        }
+    }
+    groups.retain(|(_, members)| !members.is_empty());
+    groups
 }
 
 /// A value on one line: JSON for known values, placeholders for unknown and secret ones.

@@ -82,6 +82,18 @@ pub enum DeclarationError {
         /// The resources on the cycle in order, the first repeated at the end.
         members: Vec<String>,
     },
+    /// A `moved` mapping that cannot be followed.
+    #[error("moved from `{from}` to `{to}`: {problem}; fix: {fix}")]
+    InvalidMove {
+        /// The old name.
+        from: String,
+        /// The new name.
+        to: String,
+        /// What is wrong.
+        problem: String,
+        /// What to do.
+        fix: String,
+    },
     /// A type's own validation rejected an input.
     #[error(
         "resource `{resource}` ({type_token}) property `{}`: {}; fix: {}",
@@ -128,6 +140,7 @@ pub fn validate(stack: &StackSpec) -> Result<DependencyGraph, DeclarationErrors>
     check_bindings(stack, &mut errors);
     let dependencies = resolve_dependencies(stack, &index, &mut errors);
     check_inputs(stack, &mut errors);
+    check_moves(stack, &index, &mut errors);
     if !errors.is_empty() {
         return Err(DeclarationErrors(errors));
     }
@@ -152,6 +165,44 @@ fn name_index<'a>(
         }
     }
     index
+}
+
+/// Every move goes from a name the program no longer declares to one it does, and no name
+/// is moved twice.
+fn check_moves(
+    stack: &StackSpec,
+    index: &HashMap<&str, usize>,
+    errors: &mut Vec<DeclarationError>,
+) {
+    let mut seen: HashSet<&str> = HashSet::new();
+    for moved in &stack.moves {
+        let invalid = |problem: String, fix: &str| DeclarationError::InvalidMove {
+            from: moved.from.clone(),
+            to: moved.to.clone(),
+            problem,
+            fix: fix.to_owned(),
+        };
+        if !index.contains_key(moved.to.as_str()) {
+            errors.push(invalid(
+                format!("the program declares no resource `{}`", moved.to),
+                "move to the name the resource is declared under now",
+            ));
+        }
+        if index.contains_key(moved.from.as_str()) {
+            errors.push(invalid(
+                format!("the program still declares `{}`", moved.from),
+                "move from the name the resource had before, which nothing declares now",
+            ));
+        }
+        for name in [moved.from.as_str(), moved.to.as_str()] {
+            if !seen.insert(name) {
+                errors.push(invalid(
+                    format!("`{name}` is in more than one move"),
+                    "give each name at most one move; chain renames as old -> newest",
+                ));
+            }
+        }
+    }
 }
 
 fn check_bindings(stack: &StackSpec, errors: &mut Vec<DeclarationError>) {

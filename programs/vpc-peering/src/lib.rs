@@ -107,10 +107,8 @@ pub fn declare(stack: &Stack, config: &PeeringConfig) {
         side_context(config, "trading", &config.trading, "analytics", &config.analytics);
     let accepter = side_context(config, "analytics", &config.analytics, "trading", &config.trading);
 
-    let requester_network = network::declare(&trading, &requester);
-    let accepter_network = network::declare(&analytics, &accepter);
-    security::declare(&trading, &requester, &requester_network);
-    security::declare(&analytics, &accepter, &accepter_network);
+    let requester_network = secured_vpc(&trading, &requester);
+    let accepter_network = secured_vpc(&analytics, &accepter);
     let places = link::Places {
         trading: &trading,
         analytics: &analytics,
@@ -143,6 +141,17 @@ pub fn declare(stack: &Stack, config: &PeeringConfig) {
     );
     stack.export("DashboardUrl", dashboard_url);
     stack.export("FlowLogBucket", archive.bucket.id());
+}
+
+/// One side's secured VPC, a component named after the side (`trading`, `analytics`): the
+/// network ([`network`]) and what locks it down ([`security`]), its resources named
+/// `<side>-<child>` and shown as one group in the plan and one cluster in the graph. Its
+/// typed outputs are the [`network::Network`] it returns.
+pub fn secured_vpc(place: &cairn::Binding, side: &SideContext<'_>) -> network::Network {
+    let component = place.component(side.label);
+    let network = network::declare(&component, side);
+    security::declare(&component, side, &network);
+    network
 }
 
 fn export_outputs(stack: &Stack, peering: &link::Link, sides: [(&str, &network::Network); 2]) {

@@ -25,7 +25,7 @@ pub struct Network {
 pub fn declare(place: &Binding, side: &SideContext<'_>) -> Network {
     let config = side.config;
     let vpc = place.add(
-        Vpc::new(side.logical("vpc"))
+        Vpc::new("vpc")
             .cidr_block(&config.cidr)
             .enable_dns_support(true)
             .enable_dns_hostnames(true)
@@ -61,7 +61,7 @@ fn private_subnet(
 ) -> (Resource<Subnet>, Resource<RouteTable>) {
     let label = format!("private-{number}");
     let subnet = place.add(
-        Subnet::new(side.logical(&label))
+        Subnet::new(&label)
             .vpc_id(vpc.id())
             .cidr_block(cidr)
             .availability_zone(zone)
@@ -69,12 +69,12 @@ fn private_subnet(
             .tags(name_tag(&side.aws_name(&label))),
     );
     let table = place.add(
-        RouteTable::new(side.logical(&format!("{label}-rt")))
+        RouteTable::new(format!("{label}-rt"))
             .vpc_id(vpc.id())
             .tags(name_tag(&side.aws_name(&format!("{label}-rt")))),
     );
     place.add(
-        RouteTableAssociation::new(side.logical(&format!("{label}-rt-assoc")))
+        RouteTableAssociation::new(format!("{label}-rt-assoc"))
             .route_table_id(table.id())
             .subnet_id(subnet.id()),
     );
@@ -88,38 +88,35 @@ fn nat_gateway(place: &Binding, side: &SideContext<'_>, network: &Network) -> Re
     let public_cidr = config.public_subnet.clone().unwrap_or_default();
     let zone = config.availability_zones.first().cloned().unwrap_or_default();
     let public = place.add(
-        Subnet::new(side.logical("public"))
+        Subnet::new("public")
             .vpc_id(network.vpc.id())
             .cidr_block(public_cidr)
             .availability_zone(zone)
             .tags(name_tag(&side.aws_name("public"))),
     );
     let gateway = place.add(
-        InternetGateway::new(side.logical("igw"))
-            .vpc_id(network.vpc.id())
-            .tags(name_tag(&side.aws_name("igw"))),
+        InternetGateway::new("igw").vpc_id(network.vpc.id()).tags(name_tag(&side.aws_name("igw"))),
     );
     let public_table = place.add(
-        RouteTable::new(side.logical("public-rt"))
+        RouteTable::new("public-rt")
             .vpc_id(network.vpc.id())
             .tags(name_tag(&side.aws_name("public-rt"))),
     );
     place.add(
-        RouteTableAssociation::new(side.logical("public-rt-assoc"))
+        RouteTableAssociation::new("public-rt-assoc")
             .route_table_id(public_table.id())
             .subnet_id(public.id()),
     );
     place.add(
-        Route::new(side.logical("public-internet"))
+        Route::new("public-internet")
             .route_table_id(public_table.id())
             .destination_cidr_block(super::INTERNET)
             .gateway_id(gateway.id()),
     );
-    let address = place.add(
-        Eip::new(side.logical("nat-eip")).domain("vpc").tags(name_tag(&side.aws_name("nat-eip"))),
-    );
+    let address =
+        place.add(Eip::new("nat-eip").domain("vpc").tags(name_tag(&side.aws_name("nat-eip"))));
     let nat = place.add(
-        NatGateway::new(side.logical("nat"))
+        NatGateway::new("nat")
             .subnet_id(public.id())
             .allocation_id(address.id())
             .tags(name_tag(&side.aws_name("nat")))
@@ -127,7 +124,7 @@ fn nat_gateway(place: &Binding, side: &SideContext<'_>, network: &Network) -> Re
     );
     for (index, table) in network.route_tables.iter().enumerate() {
         place.add(
-            Route::new(side.logical(&format!("private-{}-internet", index + 1)))
+            Route::new(format!("private-{}-internet", index + 1))
                 .route_table_id(table.id())
                 .destination_cidr_block(super::INTERNET)
                 .nat_gateway_id(nat.id()),
@@ -142,7 +139,7 @@ fn gateway_endpoints(place: &Binding, side: &SideContext<'_>, network: &Network)
         network.route_tables.iter().map(|table| table.id()).collect();
     for service in ["s3", "dynamodb"] {
         place.add(
-            VpcEndpoint::new(side.logical(&format!("{service}-endpoint")))
+            VpcEndpoint::new(format!("{service}-endpoint"))
                 .vpc_id(network.vpc.id())
                 .service_name(format!("com.amazonaws.{}.{service}", side.config.region))
                 .vpc_endpoint_type("Gateway")

@@ -32,7 +32,7 @@ pub fn declare(place: &Binding, side: &SideContext<'_>, network: &Network) {
 
 fn security_group(place: &Binding, side: &SideContext<'_>, network: &Network) {
     let group = place.add(
-        SecurityGroup::new(side.logical("app-sg"))
+        SecurityGroup::new("app-sg")
             .name(side.aws_name("app-sg"))
             .description(format!(
                 "Application ports open to the peered {} VPC only",
@@ -45,19 +45,17 @@ fn security_group(place: &Binding, side: &SideContext<'_>, network: &Network) {
     for &port in side.ports {
         for (index, cidr) in side.allowed_sources.iter().enumerate() {
             place.add(
-                SecurityGroupIngressRule::new(
-                    side.logical(&format!("app-sg-in-{port}-{}", index + 1)),
-                )
-                .security_group_id(group.id())
-                .ip_protocol("tcp")
-                .from_port(i64::from(port))
-                .to_port(i64::from(port))
-                .cidr_ipv4(cidr)
-                .description(format!("tcp {port} from {cidr}")),
+                SecurityGroupIngressRule::new(format!("app-sg-in-{port}-{}", index + 1))
+                    .security_group_id(group.id())
+                    .ip_protocol("tcp")
+                    .from_port(i64::from(port))
+                    .to_port(i64::from(port))
+                    .cidr_ipv4(cidr)
+                    .description(format!("tcp {port} from {cidr}")),
             );
         }
         place.add(
-            SecurityGroupEgressRule::new(side.logical(&format!("app-sg-out-{port}")))
+            SecurityGroupEgressRule::new(format!("app-sg-out-{port}"))
                 .security_group_id(group.id())
                 .ip_protocol("tcp")
                 .from_port(i64::from(port))
@@ -121,21 +119,20 @@ fn entries(side: &SideContext<'_>) -> Vec<Entry> {
 
 fn network_acl(place: &Binding, side: &SideContext<'_>, network: &Network) {
     let acl = place.add(
-        NetworkAcl::new(side.logical("private-nacl"))
+        NetworkAcl::new("private-nacl")
             .vpc_id(network.vpc.id())
             .tags(tags([("Name", side.aws_name("private-nacl").as_str())])),
     );
     for entry in entries(side) {
         let direction = if entry.egress { "out" } else { "in" };
-        let mut declared = NetworkAclEntry::new(
-            side.logical(&format!("private-nacl-{direction}-{}", entry.number)),
-        )
-        .network_acl_id(acl.id())
-        .rule_number(entry.number)
-        .egress(entry.egress)
-        .protocol(entry.protocol)
-        .rule_action(entry.action)
-        .cidr_block(entry.cidr);
+        let mut declared =
+            NetworkAclEntry::new(format!("private-nacl-{direction}-{}", entry.number))
+                .network_acl_id(acl.id())
+                .rule_number(entry.number)
+                .egress(entry.egress)
+                .protocol(entry.protocol)
+                .rule_action(entry.action)
+                .cidr_block(entry.cidr);
         if let Some((from, to)) = entry.ports {
             declared = declared.from_port(from).to_port(to);
         }
@@ -143,11 +140,9 @@ fn network_acl(place: &Binding, side: &SideContext<'_>, network: &Network) {
     }
     for (index, subnet) in network.private_subnets.iter().enumerate() {
         place.add(
-            SubnetNetworkAclAssociation::new(
-                side.logical(&format!("private-{}-nacl-assoc", index + 1)),
-            )
-            .subnet_id(subnet.id())
-            .network_acl_id(acl.id()),
+            SubnetNetworkAclAssociation::new(format!("private-{}-nacl-assoc", index + 1))
+                .subnet_id(subnet.id())
+                .network_acl_id(acl.id()),
         );
     }
 }
