@@ -77,9 +77,27 @@ pub fn target_dir_of(checkout: &Path) -> anyhow::Result<PathBuf> {
         .context("`cargo metadata` named no target directory")
 }
 
-/// The cargo that runs this program (`CARGO`, as `cargo run` sets it), else `cargo`.
-fn cargo() -> std::process::Command {
-    std::process::Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
+/// A `cargo` command (the one that runs this program, `CARGO`, else `cargo` on `PATH`)
+/// without the variables `cargo run` and `cargo test` set for the process they start
+/// (`CARGO_PKG_NAME`, `CARGO_MANIFEST_DIR`, `OUT_DIR`, ...). Build scripts of the SDK's
+/// dependencies rerun when those change, so a build started with them would compile the SDK
+/// again instead of finding it built.
+pub fn cargo() -> std::process::Command {
+    let mut command =
+        std::process::Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()));
+    for (name, _) in std::env::vars_os() {
+        let name = name.to_string_lossy();
+        let set_for_a_run = ["CARGO_PKG_", "CARGO_BIN_", "CARGO_CRATE_"]
+            .iter()
+            .any(|prefix| name.starts_with(prefix))
+            || ["CARGO_MANIFEST_DIR", "CARGO_MANIFEST_PATH", "CARGO_PRIMARY_PACKAGE"]
+                .contains(&name.as_ref())
+            || ["CARGO_TARGET_TMPDIR", "OUT_DIR"].contains(&name.as_ref());
+        if set_for_a_run {
+            command.env_remove(name.as_ref());
+        }
+    }
+    command
 }
 
 /// Finds (or builds) the AWS provider plugin.
@@ -114,12 +132,14 @@ pub fn locate_aws_plugin() -> anyhow::Result<PathBuf> {
 }
 
 /// Builds the plugin in the cairn checkout (a no-op when it is up to date) and returns the
-/// executable cargo reports.
+/// executable cargo reports for it.
 fn build_from_checkout(checkout: &Path) -> anyhow::Result<PathBuf> {
     let manifest = checkout.join("Cargo.toml");
     let output = cargo()
         .args(["build", "--quiet", "--message-format=json-render-diagnostics"])
-        .args(["--package", "cairn-aws", "--bin", AWS_PLUGIN, "--manifest-path"])
+        // The whole workspace's binaries, as `cargo build --bins` in the checkout builds
+        // them: the same features, so the SDK compiled there is reused, never compiled again.
+        .args(["--workspace", "--bins", "--manifest-path"])
         .arg(&manifest)
         .stdin(Stdio::null())
         .stderr(Stdio::inherit())

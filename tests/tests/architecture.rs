@@ -3,12 +3,9 @@
 //! `print_stdout`/`print_stderr` lints (workspace lints), allowed only in `cairn-cli` and
 //! the binaries.
 
-use std::process::Command;
-
 /// The normal dependencies of `package`, one crate a line.
 fn dependencies_of(package: &str) -> String {
-    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    let output = Command::new(cargo)
+    let output = cairn_cli::plugins::cargo()
         .args(["tree", "--offline", "--edges", "normal", "--prefix", "none", "--package", package])
         .current_dir(cairn_tests::repo_root())
         .output()

@@ -41,8 +41,7 @@ impl NewProgram {
     /// `cargo ARGS` in the crate, offline: everything it needs is in the checkout's lock
     /// file and cargo's cache already.
     fn cargo(&self, args: &[&str]) -> Output {
-        let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-        let output = Command::new(cargo)
+        let output = cairn_cli::plugins::cargo()
             .args(args)
             .arg("--offline")
             .current_dir(&self.dir)
@@ -122,8 +121,7 @@ fn a_scaffolded_program_builds_plans_applies_and_destroys() {
 /// The crate's dependency tree holds cairn and no aws-sdk crate: editing it never rebuilds
 /// the SDK.
 fn assert_no_sdk_in(dir: &Path) {
-    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    let tree = Command::new(cargo)
+    let tree = cairn_cli::plugins::cargo()
         .args(["tree", "--offline", "--edges", "normal", "--prefix", "none"])
         .current_dir(dir)
         .output()

@@ -86,8 +86,7 @@ fn run_program(arguments: &[String]) -> anyhow::Result<ExitCode> {
              program's crate, or write one with `cairn new DIR`"
         );
     }
-    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    let status = std::process::Command::new(cargo)
+    let status = cairn_cli::plugins::cargo()
         .args(["run", "--quiet", "--"])
         .args(arguments)
         .status()
