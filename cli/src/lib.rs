@@ -251,7 +251,7 @@ fn with_process_io(
     verbosity: u8,
     command: impl FnOnce(&mut Io<'_>) -> anyhow::Result<ExitCode>,
 ) -> ExitCode {
-    init_tracing(verbosity);
+    cairn_plugin::init_logging(verbosity);
     let mut stdout = anstream::stdout();
     let mut stderr = anstream::stderr();
     let mut confirm = ask_on_terminal;
@@ -285,18 +285,6 @@ pub fn run_io(
             ExitCode::FAILURE
         }
     }
-}
-
-/// Logs to standard error at `verbosity`, unless RUST_LOG says otherwise.
-pub fn init_tracing(verbosity: u8) {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| {
-        tracing_subscriber::EnvFilter::new(cairn_plugin::log_filter(verbosity))
-    });
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .with_target(false)
-        .try_init();
 }
 
 /// Asks on the terminal; `None` when standard input is not one.

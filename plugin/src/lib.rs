@@ -22,13 +22,21 @@ mod server;
 pub use client::{PluginError, PluginProvider};
 pub use server::{ServeError, serve};
 
-/// The log filter a binary of cairn starts with at `verbosity` (`-v` counted): the plugin
-/// and the program's binary log alike.
-pub fn log_filter(verbosity: u8) -> &'static str {
-    match verbosity {
+/// Sets up the logs of a binary of cairn (a program's or a plugin's, alike): to standard
+/// error, at `verbosity` (`-v` counted: warnings, then info, debug, trace), unless
+/// `RUST_LOG` says otherwise. For `main` only: it reads the environment.
+pub fn init_logging(verbosity: u8) {
+    let default = match verbosity {
         0 => "warn",
         1 => "info,aws_config=warn,aws_smithy_runtime=warn",
         2 => "debug,aws_smithy_runtime=info,hyper=info",
         _ => "trace",
-    }
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .try_init();
 }

@@ -42,7 +42,7 @@ enum Top {
 }
 
 fn main() -> ExitCode {
-    cairn_cli::init_tracing(0);
+    cairn_plugin::init_logging(0);
     let result = match Cli::parse().command {
         Top::New { dir, name, own_target_dir } => new(dir, name, own_target_dir),
         Top::Program(arguments) => run_program(&arguments),

@@ -27,7 +27,7 @@ fn main() -> ExitCode {
         tokio::io::stdout(),
         handshake,
         |settings| {
-            init_tracing(settings.verbosity);
+            cairn_plugin::init_logging(settings.verbosity);
             let options = ProviderOptions {
                 endpoint_url: settings.endpoint_url.clone(),
                 static_credentials: None,
@@ -42,16 +42,4 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
-}
-
-/// Logs to standard error, which the program shows as it is, at the program's verbosity.
-fn init_tracing(verbosity: u8) {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| {
-        tracing_subscriber::EnvFilter::new(cairn_plugin::log_filter(verbosity))
-    });
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .with_target(false)
-        .try_init();
 }
