@@ -381,9 +381,10 @@ pub(super) fn paint(color: bool, text: &str, style: Style) -> String {
     if color { text.style(style).to_string() } else { text.to_owned() }
 }
 
+/// Writes the plan readable by its owner only (0600): it holds the resources' inputs.
 fn write_plan_file(plan: &Plan, path: &Path) -> anyhow::Result<()> {
     let text = serde_json::to_string_pretty(plan)?;
-    write_file(path, text.as_bytes())
+    write_private_file(path, text.as_bytes())
 }
 
 fn read_plan_file(path: &Path) -> anyhow::Result<Plan> {
@@ -406,9 +407,32 @@ fn read_plan_file(path: &Path) -> anyhow::Result<Plan> {
 
 /// Writes `bytes` to `path`, creating its directory.
 pub(super) fn write_file(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
+    create_parent(path)?;
+    std::fs::write(path, bytes).with_context(|| format!("cannot write {}", path.display()))
+}
+
+/// Writes `bytes` to `path` so that only its owner can read it (mode 0600, also when the
+/// file was there before with a wider mode), creating its directory.
+fn write_private_file(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
+    use std::io::Write as _;
+    use std::os::unix::fs::{OpenOptionsExt as _, PermissionsExt as _};
+    create_parent(path)?;
+    let cannot = || format!("cannot write {}", path.display());
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(path)
+        .with_context(cannot)?;
+    file.set_permissions(std::fs::Permissions::from_mode(0o600)).with_context(cannot)?;
+    file.write_all(bytes).with_context(cannot)
+}
+
+fn create_parent(path: &Path) -> anyhow::Result<()> {
     if let Some(parent) = path.parent().filter(|parent| !parent.as_os_str().is_empty()) {
         std::fs::create_dir_all(parent)
             .with_context(|| format!("cannot create directory {}", parent.display()))?;
     }
-    std::fs::write(path, bytes).with_context(|| format!("cannot write {}", path.display()))
+    Ok(())
 }

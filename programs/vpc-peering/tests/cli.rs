@@ -2,6 +2,7 @@
 
 mod common;
 
+use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -173,6 +174,8 @@ fn a_saved_plan_is_refused_once_the_state_has_moved() {
     let planned = run("plan", &state, &["--out", &saved.display().to_string()]);
     assert!(planned.status.success(), "{}", stderr(&planned));
     assert!(stdout(&planned).contains("Saved the plan to"), "{}", stdout(&planned));
+    let mode = std::fs::metadata(&saved).expect("plan file").permissions().mode() & 0o777;
+    assert_eq!(mode, 0o600, "the plan file is readable by its owner only");
     record_in_state(&state, &vpc_record("someone-elses-change"));
 
     let applied = run("apply", &state, &["--yes", "--plan", &saved.display().to_string()]);
