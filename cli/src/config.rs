@@ -68,43 +68,57 @@ pub fn overrides_from(
     found
 }
 
-/// Sets the key a `CAIRN_CONFIG__A__B` variable names. Where the file has a string there, the
-/// value stays a string (an account id is not a number); otherwise it is read as TOML when it
-/// parses as a TOML value (numbers, booleans, arrays), else as a string.
+/// Sets the key a `CAIRN_CONFIG__A__B` variable names. Environment variables are upper
+/// case, config keys are not: each part matches the key the file already has whatever its
+/// case (`CAIRN_CONFIG__TAGS__ENVIRONMENT` sets `Environment`), is refused when two keys
+/// match it, and is a new lower-case key when none does. Where the file has a string there,
+/// the value stays a string (an account id is not a number); otherwise it is read as TOML
+/// when it parses as a TOML value (numbers, booleans, arrays), else as a string.
 fn apply_override(
     document: &mut toml::Table,
     variable: &str,
     value: &str,
 ) -> Result<(), ConfigError> {
-    let path: Vec<String> = variable
-        .trim_start_matches(OVERRIDE_PREFIX)
-        .split("__")
-        .map(str::to_ascii_lowercase)
-        .collect();
-    let error = |message: &str| ConfigError::Override {
-        variable: variable.to_owned(),
-        message: message.to_owned(),
-    };
+    let path: Vec<&str> = variable.trim_start_matches(OVERRIDE_PREFIX).split("__").collect();
+    let error = |message: String| ConfigError::Override { variable: variable.to_owned(), message };
     let Some((last, parents)) = path.split_last() else {
-        return Err(error("it names no key"));
+        return Err(error("it names no key".into()));
     };
     if last.is_empty() {
-        return Err(error("it names no key: write CAIRN_CONFIG__SECTION__KEY"));
+        return Err(error("it names no key: write CAIRN_CONFIG__SECTION__KEY".into()));
     }
     let mut table = document;
-    for key in parents {
+    for part in parents {
+        let key = key_for(table, part).map_err(&error)?;
         table = table
             .entry(key.clone())
             .or_insert_with(|| toml::Value::Table(toml::Table::new()))
             .as_table_mut()
-            .ok_or_else(|| error(&format!("`{key}` is not a table in the config")))?;
+            .ok_or_else(|| error(format!("`{key}` is not a table in the config")))?;
     }
-    let typed = match table.get(last.as_str()) {
+    let key = key_for(table, last).map_err(&error)?;
+    let typed = match table.get(&key) {
         Some(toml::Value::String(_)) => toml::Value::String(value.to_owned()),
         _ => parse_override_value(value),
     };
-    table.insert(last.clone(), typed);
+    table.insert(key, typed);
     Ok(())
+}
+
+/// The key of `table` that the variable's `part` names, compared without case; a new key,
+/// in lower case, when there is none.
+fn key_for(table: &toml::Table, part: &str) -> Result<String, String> {
+    let matching: Vec<&String> =
+        table.keys().filter(|key| key.eq_ignore_ascii_case(part)).collect();
+    match matching.as_slice() {
+        [] => Ok(part.to_ascii_lowercase()),
+        [key] => Ok((*key).clone()),
+        several => Err(format!(
+            "it matches {} keys that differ only in case ({}): rename all but one in the config",
+            several.len(),
+            several.iter().map(|key| format!("`{key}`")).collect::<Vec<_>>().join(", ")
+        )),
+    }
 }
 
 fn parse_override_value(value: &str) -> toml::Value {
@@ -157,6 +171,26 @@ mod tests {
         let overrides = [("CAIRN_CONFIG__NAME".to_owned(), "123456789012".to_owned())];
         let sample: Sample = load(file.path(), &overrides).expect("valid");
         assert_eq!(sample.name, "123456789012");
+    }
+
+    #[test]
+    fn an_override_sets_the_key_as_the_file_writes_it() {
+        let file = write("[tags]\nEnvironment = \"sandbox\"\nCostCenter = \"cc-1\"\n");
+        let overrides = [("CAIRN_CONFIG__TAGS__ENVIRONMENT".to_owned(), "staging".to_owned())];
+        let document: toml::Table = load(file.path(), &overrides).expect("valid");
+        let tags = document["tags"].as_table().expect("tags");
+        assert_eq!(tags["Environment"].as_str(), Some("staging"));
+        assert_eq!(tags.len(), 2, "no second, lower-case tag: {tags:?}");
+    }
+
+    #[test]
+    fn an_override_matching_two_keys_that_differ_only_in_case_is_refused() {
+        let file = write("[tags]\nEnv = \"a\"\nENV = \"b\"\n");
+        let overrides = [("CAIRN_CONFIG__TAGS__ENV".to_owned(), "c".to_owned())];
+        let error = load::<toml::Table>(file.path(), &overrides).expect_err("ambiguous");
+        let message = error.to_string();
+        assert!(message.contains("CAIRN_CONFIG__TAGS__ENV"), "{message}");
+        assert!(message.contains("`ENV`") && message.contains("`Env`"), "{message}");
     }
 
     #[test]
