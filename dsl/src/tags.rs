@@ -18,7 +18,8 @@ fn allowed(character: char) -> bool {
 }
 
 /// The problems with a resource's literal tags: count, key and value lengths, characters,
-/// and the reserved `aws:` prefix.
+/// and the reserved prefixes: `aws:` (AWS's) and `cairn:` (the ownership tag a provider
+/// adds, which a user's tag of that name would overwrite or strip).
 pub fn tag_issues(view: &ResourceView<'_>) -> Vec<InputIssue> {
     let Some(Value::Object(tags)) = view.input(TAGS).and_then(|input| input.as_literal()) else {
         return Vec::new();
@@ -40,6 +41,10 @@ pub fn tag_issues(view: &ResourceView<'_>) -> Vec<InputIssue> {
             _ if key.to_ascii_lowercase().starts_with("aws:") => {
                 Some(format!("tag key `{key}` uses the reserved prefix `aws:`"))
             }
+            _ if key.to_ascii_lowercase().starts_with("cairn:") => Some(format!(
+                "tag key `{key}` uses the prefix `cairn:`, which cairn reserves for the \
+                 ownership tag that lets it find what it created"
+            )),
             _ if value.chars().count() > LONGEST_VALUE => {
                 Some(format!("the value of tag `{key}` has {} characters", value.chars().count()))
             }
@@ -54,7 +59,7 @@ pub fn tag_issues(view: &ResourceView<'_>) -> Vec<InputIssue> {
                 problem,
                 format!(
                     "use keys of 1 to {LONGEST_KEY} and values of up to {LONGEST_VALUE} letters, \
-                     digits, spaces and _.:/=+-@, without the aws: prefix"
+                     digits, spaces and _.:/=+-@, without the aws: or cairn: prefix"
                 ),
             ));
         }

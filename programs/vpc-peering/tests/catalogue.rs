@@ -491,6 +491,19 @@ fn a_tag_value_too_long() {
 }
 
 #[test]
+fn a_user_tag_with_cairns_ownership_key() {
+    Case::config(
+        |text| text.replace("Owner = \"platform-team\"", "\"cairn:urn\" = \"mine\""),
+        &[
+            "resource `trading-vpc` (aws:ec2/Vpc) property `tags`",
+            "tag key `cairn:urn` uses the prefix `cairn:`",
+            "without the aws: or cairn: prefix",
+        ],
+    )
+    .check();
+}
+
+#[test]
 fn an_alarm_period_cloudwatch_refuses() {
     Case::program(
         |spec| set(spec, "trading-rejected-packets-alarm", "period", json!(45)),
