@@ -14,12 +14,13 @@ pub const OVERRIDE_PREFIX: &str = "CAIRN_CONFIG__";
 #[derive(Debug, Error)]
 pub enum ConfigError {
     /// The file could not be read.
-    #[error("cannot read stack config {path}: {source}; pass an existing file with --config")]
+    #[error("cannot read stack config {path}: {reason}; pass an existing file with --config")]
     Read {
         /// The file.
         path: PathBuf,
-        /// The I/O error.
-        source: std::io::Error,
+        /// The I/O error (part of this message, so not its source: the command line prints
+        /// each cause once).
+        reason: std::io::Error,
     },
     /// The file is not valid TOML or does not match the format.
     #[error("stack config {path} is invalid: {message}; see config/README.md for the format")]
@@ -45,7 +46,7 @@ pub fn load<T: for<'de> Deserialize<'de>>(
     overrides: &[(String, String)],
 ) -> Result<T, ConfigError> {
     let text = std::fs::read_to_string(path)
-        .map_err(|source| ConfigError::Read { path: path.to_owned(), source })?;
+        .map_err(|reason| ConfigError::Read { path: path.to_owned(), reason })?;
     let mut document: toml::Table =
         toml::from_str(&text).map_err(|error| invalid(path, error.to_string()))?;
     for (variable, value) in overrides {

@@ -97,12 +97,13 @@ pub enum ProgramError {
     #[error(transparent)]
     Config(#[from] ConfigError),
     /// Its config failed the program's own check.
-    #[error("stack config {path}: {source}")]
+    #[error("stack config {path}: {problem}")]
     Check {
         /// The config file.
         path: PathBuf,
-        /// What the program's check said.
-        source: Box<dyn std::error::Error + Send + Sync>,
+        /// What the program's check said (part of this message, so not its source: the
+        /// command line prints each cause once).
+        problem: Box<dyn std::error::Error + Send + Sync>,
     },
     /// The program panicked while declaring.
     #[error(
@@ -149,9 +150,9 @@ impl<P: Program> ProgramSource for P {
             program: Program::name(self).to_owned(),
             message: panic_message(panic.as_ref()),
         })?;
-        checked.map_err(|source| ProgramError::Check {
+        checked.map_err(|problem| ProgramError::Check {
             path: path.to_owned(),
-            source: Box::new(source),
+            problem: Box::new(problem),
         })
     }
 }

@@ -157,52 +157,163 @@ fn default_true() -> bool {
     true
 }
 
-/// Checks what the types cannot: account ids, one private subnet per zone, CIDR syntax,
-/// and that the NAT switch has its subnet.
+/// Checks what the types cannot, before anything is planned or called, naming the key and
+/// the fix: the environment suffix, each side ([`check_side`]), two different accounts, the
+/// secret's name and the alarm actions.
 pub fn check(config: &PeeringConfig) -> Result<(), ConfigProblem> {
-    let problem = |key: String, problem: String, fix: &str| ConfigProblem::new(key, problem, fix);
+    let suffix = &config.environment_suffix;
+    let plain = |byte: u8| byte.is_ascii_lowercase() || byte.is_ascii_digit();
+    let suffix_ok = (1..=12).contains(&suffix.len())
+        && suffix.bytes().all(|byte| plain(byte) || byte == b'-')
+        && !suffix.starts_with('-')
+        && !suffix.ends_with('-');
+    if !suffix_ok {
+        return Err(ConfigProblem::new(
+            "environment_suffix",
+            format!(
+                "is `{suffix}`, which would make AWS refuse the names it ends (buckets, roles)"
+            ),
+            "use 1 to 12 lower-case letters and digits, hyphens only inside, for example x7k2",
+        ));
+    }
     for (name, side) in [("trading", &config.trading), ("analytics", &config.analytics)] {
-        let id = &side.account_id;
-        if id.len() != 12 || !id.bytes().all(|byte| byte.is_ascii_digit()) {
-            return Err(problem(
-                format!("{name}.account_id"),
-                format!("is `{id}`, not a 12-digit AWS account id"),
-                "write the account's 12-digit id as a string",
+        check_side(name, side)?;
+    }
+    if config.trading.account_id == config.analytics.account_id {
+        return Err(ConfigProblem::new(
+            "analytics.account_id",
+            format!("is `{}`, the trading side's account too", config.analytics.account_id),
+            "name account B's id: the peering connects two accounts",
+        ));
+    }
+    if config.peering.external_id_secret.trim().is_empty() {
+        return Err(ConfigProblem::new(
+            "peering.external_id_secret",
+            "is empty",
+            "name the existing Secrets Manager secret in account B that holds the external id",
+        ));
+    }
+    for action in &config.monitoring.alarm_actions {
+        if !action.starts_with("arn:") || action.split(':').count() < 6 {
+            return Err(ConfigProblem::new(
+                "monitoring.alarm_actions",
+                format!("holds `{action}`, which is not an ARN"),
+                "list the ARNs of the SNS topics the alarms notify, arn:aws:sns:REGION:ACCOUNT:NAME",
             ));
-        }
-        if side.availability_zones.len() != side.private_subnets.len() {
-            return Err(problem(
-                format!("{name}.private_subnets"),
-                format!(
-                    "lists {} subnets for {} availability zones",
-                    side.private_subnets.len(),
-                    side.availability_zones.len()
-                ),
-                "give one private subnet CIDR per availability zone",
-            ));
-        }
-        if side.nat_gateway && side.public_subnet.is_none() {
-            return Err(problem(
-                format!("{name}.public_subnet"),
-                "is missing but nat_gateway is on".into(),
-                "give the public subnet's CIDR block for the NAT gateway, or turn nat_gateway off",
-            ));
-        }
-        let cidrs = std::iter::once(&side.cidr)
-            .chain(&side.private_subnets)
-            .chain(side.public_subnet.iter())
-            .chain(side.allowed_cidrs.iter().flatten());
-        for cidr in cidrs {
-            if cidr.parse::<Ipv4Net>().is_err() {
-                return Err(problem(
-                    name.to_owned(),
-                    format!("holds `{cidr}`, which is not an IPv4 CIDR block"),
-                    "write CIDR blocks as address/prefix, for example 10.0.0.0/16",
-                ));
-            }
         }
     }
     Ok(())
+}
+
+/// Checks one side: its account id, region and zones, one private subnet per zone, the NAT
+/// switch's subnet, CIDR syntax, allowed CIDRs that leave something out, and a deployer role
+/// that is a role of the side's own account.
+fn check_side(name: &str, side: &Side) -> Result<(), ConfigProblem> {
+    let problem = |key: &str, problem: String, fix: &str| {
+        ConfigProblem::new(format!("{name}.{key}"), problem, fix)
+    };
+    let id = &side.account_id;
+    if id.len() != 12 || !id.bytes().all(|byte| byte.is_ascii_digit()) {
+        return Err(problem(
+            "account_id",
+            format!("is `{id}`, not a 12-digit AWS account id"),
+            "write the account's 12-digit id as a string",
+        ));
+    }
+    if !is_region(&side.region) {
+        return Err(problem(
+            "region",
+            format!("is `{}`, not an AWS region name", side.region),
+            "name a region as AWS writes it, for example us-east-1",
+        ));
+    }
+    if side.availability_zones.is_empty() {
+        return Err(problem(
+            "availability_zones",
+            "is empty".into(),
+            "list the zones of the private subnets, for example [\"us-east-1a\"]",
+        ));
+    }
+    for zone in &side.availability_zones {
+        let letter = zone.strip_prefix(side.region.as_str());
+        if !letter.is_some_and(|letter| {
+            letter.len() == 1 && letter.bytes().all(|b| b.is_ascii_lowercase())
+        }) {
+            return Err(problem(
+                "availability_zones",
+                format!("holds `{zone}`, which is not a zone of {name}.region `{}`", side.region),
+                "name zones of the side's region: the region followed by a letter",
+            ));
+        }
+    }
+    if side.availability_zones.len() != side.private_subnets.len() {
+        return Err(problem(
+            "private_subnets",
+            format!(
+                "lists {} subnets for {} availability zones",
+                side.private_subnets.len(),
+                side.availability_zones.len()
+            ),
+            "give one private subnet CIDR per availability zone",
+        ));
+    }
+    if side.nat_gateway && side.public_subnet.is_none() {
+        return Err(problem(
+            "public_subnet",
+            "is missing but nat_gateway is on".into(),
+            "give the public subnet's CIDR block for the NAT gateway, or turn nat_gateway off",
+        ));
+    }
+    let cidrs = std::iter::once(&side.cidr)
+        .chain(&side.private_subnets)
+        .chain(side.public_subnet.iter())
+        .chain(side.allowed_cidrs.iter().flatten());
+    for cidr in cidrs {
+        if cidr.parse::<Ipv4Net>().is_err() {
+            return Err(ConfigProblem::new(
+                name,
+                format!("holds `{cidr}`, which is not an IPv4 CIDR block"),
+                "write CIDR blocks as address/prefix, for example 10.0.0.0/16",
+            ));
+        }
+    }
+    let allowed: Vec<Ipv4Net> =
+        side.allowed_cidrs.iter().flatten().filter_map(|cidr| cidr.parse().ok()).collect();
+    if Ipv4Net::aggregate(&allowed).iter().any(|net| net.prefix_len() == 0) {
+        return Err(problem(
+            "allowed_cidrs",
+            format!(
+                "together cover every address ({})",
+                allowed.iter().map(ToString::to_string).collect::<Vec<_>>().join(" + ")
+            ),
+            "allow only the networks that must reach the application ports, never all of 0.0.0.0/0",
+        ));
+    }
+    if let Some(role) = &side.deployer_role_arn {
+        let expected = format!(":iam::{id}:role/");
+        let in_account = role.starts_with("arn:aws")
+            && role.split_once(&expected).is_some_and(|(_, name)| !name.is_empty());
+        if !in_account {
+            return Err(problem(
+                "deployer_role_arn",
+                format!("is `{role}`, not the ARN of a role in account {id}"),
+                "write the deployer role's ARN, arn:aws:iam::ACCOUNT:role/NAME, in this side's account",
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Whether `name` is shaped like an AWS region: `us-east-1`, `ap-southeast-2`, `us-gov-west-1`.
+fn is_region(name: &str) -> bool {
+    let parts: Vec<&str> = name.split('-').collect();
+    let letters = |part: &&str| !part.is_empty() && part.bytes().all(|b| b.is_ascii_lowercase());
+    matches!(parts.len(), 3 | 4)
+        && parts[0].len() == 2
+        && parts[..parts.len() - 1].iter().all(letters)
+        && parts
+            .last()
+            .is_some_and(|last| !last.is_empty() && last.bytes().all(|b| b.is_ascii_digit()))
 }
 
 /// Every string the config holds: the policy rule against hard-coded identifiers accepts

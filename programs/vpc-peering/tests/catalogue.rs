@@ -206,6 +206,18 @@ fn a_missing_mandatory_tag() {
 
 #[test]
 fn a_security_group_open_to_the_world() {
+    Case::program(
+        |spec| set(spec, "trading-app-sg-in-443-1", "cidr_ipv4", json!("0.0.0.0/0")),
+        &[
+            "[no-open-cidr] resource `trading-app-sg-in-443-1` property `cidr_ipv4` = 0.0.0.0/0",
+            "fix: name the CIDR blocks",
+        ],
+    )
+    .check();
+}
+
+#[test]
+fn an_allowed_cidr_open_to_the_world() {
     Case::config(
         |text| {
             text.replacen(
@@ -214,10 +226,7 @@ fn a_security_group_open_to_the_world() {
                 1,
             )
         },
-        &[
-            "[no-open-cidr] resource `trading-app-sg-in-443-1` property `cidr_ipv4` = 0.0.0.0/0",
-            "fix: name the CIDR blocks",
-        ],
+        &["`trading.allowed_cidrs` together cover every address (0.0.0.0/0)"],
     )
     .check();
 }
@@ -577,6 +586,112 @@ fn a_config_with_a_wrong_type() {
             )
         },
         &["stack.toml is invalid", "rejected_packets_threshold", "expected i64"],
+    )
+    .check();
+}
+
+#[test]
+fn an_availability_zone_of_another_region() {
+    Case::config(
+        |text| text.replacen("\"us-east-1a\", \"us-east-1b\"", "\"us-west-2a\", \"us-east-1b\"", 1),
+        &["`trading.availability_zones` holds `us-west-2a`, which is not a zone of trading.region `us-east-1`"],
+    )
+    .check();
+}
+
+#[test]
+fn a_region_that_does_not_exist() {
+    Case::config(
+        |text| text.replacen("region = \"us-east-1\"", "region = \"us-east1\"", 1),
+        &["`trading.region` is `us-east1`, not an AWS region name", "fix: name a region"],
+    )
+    .check();
+}
+
+#[test]
+fn an_empty_list_of_zones() {
+    Case::config(
+        |text| {
+            text.replacen(
+                "availability_zones = [\"us-east-1a\", \"us-east-1b\", \"us-east-1c\"]",
+                "availability_zones = []",
+                1,
+            )
+        },
+        &["`trading.availability_zones` is empty"],
+    )
+    .check();
+}
+
+#[test]
+fn one_account_for_both_sides() {
+    Case::config(
+        |text| text.replace("222222222222", "111111111111"),
+        &[
+            "`analytics.account_id` is `111111111111`, the trading side's account too",
+            "two accounts",
+        ],
+    )
+    .check();
+}
+
+#[test]
+fn a_deployer_role_that_is_not_an_arn() {
+    Case::config(
+        |text| text.replacen("arn:aws:iam::111111111111:role/cairn-deployer", "cairn-deployer", 1),
+        &["`trading.deployer_role_arn` is `cairn-deployer`, not the ARN of a role in account 111111111111"],
+    )
+    .check();
+}
+
+#[test]
+fn an_empty_secret_name() {
+    Case::config(
+        |text| {
+            text.replace(
+                "external_id_secret = \"cairn/vpc-peering/accepter-external-id\"",
+                "external_id_secret = \"\"",
+            )
+        },
+        &["`peering.external_id_secret` is empty", "fix: name the existing Secrets Manager secret"],
+    )
+    .check();
+}
+
+#[test]
+fn an_alarm_action_that_is_not_an_arn() {
+    Case::config(
+        |text| {
+            text.replace(
+                "rejected_packets_threshold = 100",
+                "rejected_packets_threshold = 100\nalarm_actions = [\"ops-topic\"]",
+            )
+        },
+        &["`monitoring.alarm_actions` holds `ops-topic`, which is not an ARN"],
+    )
+    .check();
+}
+
+#[test]
+fn allowed_cidrs_that_together_cover_everything() {
+    Case::config(
+        |text| {
+            text.replacen(
+                "cidr = \"10.0.0.0/16\"",
+                "cidr = \"10.0.0.0/16\"\nallowed_cidrs = [\"0.0.0.0/1\", \"128.0.0.0/1\"]",
+                1,
+            )
+        },
+        &["`trading.allowed_cidrs` together cover every address (0.0.0.0/1 + 128.0.0.0/1)"],
+    )
+    .check();
+}
+
+#[test]
+fn an_environment_suffix_that_makes_names_invalid() {
+    Case::config(
+        |text| text.replace("environment_suffix = \"x7k2\"", "environment_suffix = \"X7_K2\""),
+        &["`environment_suffix` is `X7_K2`", "fix: use 1 to 12 lower-case letters and digits"],
     )
     .check();
 }
