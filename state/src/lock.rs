@@ -4,9 +4,10 @@
 //! whole session, including what it does after sled has closed the database (writing the read
 //! cache); sled 0.34 then takes its own exclusive lock on `db`. Readers take shared locks on
 //! both. The OS drops these locks when the process exits, however it exits. The lock record
-//! `lock.json` only says who holds them: it is written after the locks are obtained, removed
-//! before they are released, and a record left behind by a crash is simply overwritten by the
-//! next holder.
+//! `lock.json` only says who holds them: it is written as soon as the session lock is
+//! obtained (before sled opens), removed before the locks are released, and a record left
+//! behind by a crash is simply overwritten by the next holder. A run refused in the instant
+//! between another's lock and its record waits a moment for the record to name the holder.
 
 use std::fs::{self, File, TryLockError};
 use std::io;
@@ -105,7 +106,8 @@ pub(crate) fn wait_until_unlocked(db: &Path) -> Option<File> {
     }
 }
 
-/// Writes `dir/lock.json` for this process. Call only while holding sled's lock on `dir`.
+/// Writes `dir/lock.json` for this process. Call only while holding the session lock on
+/// `dir`, which no other writer can hold.
 pub(crate) fn write_record(dir: &Path) -> Result<LockRecordGuard, StateError> {
     let path = dir.join(LOCK_FILE);
     if let Some(stale) = read_record(&path) {
@@ -127,9 +129,23 @@ pub(crate) fn is_conflict(error: &sled::Error) -> bool {
     matches!(error, sled::Error::Io(e) if e.to_string().contains("could not acquire lock"))
 }
 
+/// How often, [`RECORD_POLL`] apart, a refused run looks for the holder's lock record before
+/// saying it could not name the holder (a second in all).
+const RECORD_LOOKS: u32 = 100;
+/// The pause between two looks for the lock record.
+const RECORD_POLL: Duration = Duration::from_millis(10);
+
 /// The [`StateError::Locked`] for `dir`, with the holder from its lock record when readable.
+/// A holder that has just taken the lock writes its record a moment later: this looks again
+/// for a while before it gives up naming the holder.
 pub(crate) fn locked(dir: &Path) -> StateError {
-    let record = read_record(&dir.join(LOCK_FILE));
+    let path = dir.join(LOCK_FILE);
+    let record = (0..RECORD_LOOKS).find_map(|look| {
+        if look > 0 {
+            std::thread::sleep(RECORD_POLL);
+        }
+        read_record(&path)
+    });
     StateError::Locked {
         dir: dir.to_owned(),
         pid: record.as_ref().map(|r| r.pid),
@@ -201,6 +217,24 @@ mod tests {
     fn rfc3339_is_utc() {
         assert_eq!(rfc3339(0).as_deref(), Some("1970-01-01T00:00:00Z"));
         assert_eq!(rfc3339(1_738_310_400).as_deref(), Some("2025-01-31T08:00:00Z"));
+    }
+
+    #[test]
+    fn a_run_refused_before_the_holders_record_is_written_still_names_the_holder() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let holder = hold_session(dir.path()).expect("the first run takes the session");
+        let writer = {
+            let path = dir.path().to_owned();
+            std::thread::spawn(move || {
+                std::thread::sleep(Duration::from_millis(30));
+                write_record(&path).expect("record")
+            })
+        };
+        let refused = hold_session(dir.path()).expect_err("the second run is refused");
+        let StateError::Locked { pid, .. } = refused else { panic!("not Locked: {refused}") };
+        assert_eq!(pid, Some(std::process::id()), "the holder is named");
+        drop(writer.join().expect("writer"));
+        drop(holder);
     }
 
     #[test]

@@ -126,10 +126,12 @@ impl Store {
     /// directory.
     pub fn open(dir: &Path) -> Result<Store, StateError> {
         let session = lock::hold_session(dir)?;
+        // Named at once, before sled takes its time to open: a second writer that finds the
+        // session taken must find who holds it.
+        let lock = lock::write_record(dir)?;
         let db = sled_config(dir).open().map_err(|e| {
             if lock::is_conflict(&e) { lock::locked(dir) } else { StateError::database(dir, e) }
         })?;
-        let lock = lock::write_record(dir)?;
         read_cache::invalidate(dir).map_err(|e| {
             StateError::io("remove the read cache", dir.join(read_cache::CACHE_FILE), e)
         })?;
