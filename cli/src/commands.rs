@@ -30,7 +30,7 @@ pub fn plan(args: &PlanArgs, io: &mut Io<'_>) -> anyhow::Result<ExitCode> {
         write_plan_file(&plan, path)?;
     }
     if args.json {
-        writeln!(io.out, "{}", serde_json::to_string_pretty(&plan)?)?;
+        writeln!(io.out, "{}", serde_json::to_string_pretty(&plan.redacted())?)?;
     } else {
         write!(io.out, "{}", render_plan(&plan, RenderOptions { color: io.color }))?;
     }

@@ -14,7 +14,7 @@ use thiserror::Error;
 use crate::model::{ProviderBinding, Resource, StackSpec, Urn};
 use crate::policy::{Finding, PolicyErrors, blocks, check_policies};
 use crate::validate::{DeclarationErrors, DependencyGraph, declaration_order_toposort, validate};
-use crate::value::{Input, OutputRef, contains_unknown, unknown};
+use crate::value::{Input, OutputRef, contains_unknown, redact, unknown};
 
 /// The version of the plan document format.
 pub const PLAN_FORMAT_VERSION: u32 = 1;
@@ -178,6 +178,28 @@ impl Plan {
     pub fn is_empty(&self) -> bool {
         self.steps.iter().all(|step| step.action == Action::NoOp && step.renamed_from.is_none())
             && self.output_changes.is_empty()
+    }
+
+    /// This plan with every secret value replaced by [`crate::SENSITIVE`]: what a plan
+    /// document shows (`plan --json`). Not executable: apply needs the values.
+    pub fn redacted(&self) -> Plan {
+        let placeholder = crate::SENSITIVE;
+        let value = |value: &Value| redact(value, placeholder);
+        let mut plan = self.clone();
+        for step in &mut plan.steps {
+            step.desired.values_mut().for_each(|input| *input = input.redacted(placeholder));
+            step.planned.values_mut().for_each(|planned| *planned = value(planned));
+            if let Some(prior) = &mut step.prior {
+                prior.inputs = value(&prior.inputs);
+                prior.outputs = value(&prior.outputs);
+            }
+        }
+        plan.outputs.values_mut().for_each(|input| *input = input.redacted(placeholder));
+        for change in &mut plan.output_changes {
+            change.old = change.old.as_ref().map(value);
+            change.new = change.new.as_ref().map(value);
+        }
+        plan
     }
 
     /// The steps that rename a record of the state, as `(old URN, step)`.

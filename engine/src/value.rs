@@ -51,6 +51,27 @@ pub enum Input {
 }
 
 impl Input {
+    /// This input with every secret in it replaced by `placeholder`, and every literal
+    /// value's secret markers redacted likewise.
+    pub fn redacted(&self, placeholder: &str) -> Input {
+        let each =
+            |inputs: &[Input]| inputs.iter().map(|input| input.redacted(placeholder)).collect();
+        match self {
+            Input::Literal(value) => Input::Literal(redact(value, placeholder)),
+            Input::Ref(reference) => Input::Ref(reference.clone()),
+            Input::Concat(parts) => Input::Concat(each(parts)),
+            Input::List(items) => Input::List(each(items)),
+            Input::Map(entries) => Input::Map(
+                entries
+                    .iter()
+                    .map(|(key, input)| (key.clone(), input.redacted(placeholder)))
+                    .collect(),
+            ),
+            Input::Json(inner) => Input::Json(Box::new(inner.redacted(placeholder))),
+            Input::Secret(_) => Input::Secret(Box::new(Input::string(placeholder))),
+        }
+    }
+
     /// A literal string.
     pub fn string(text: impl Into<String>) -> Self {
         Input::Literal(Value::String(text.into()))
@@ -237,6 +258,21 @@ pub fn contains_unknown(value: &Value) -> bool {
     }
 }
 
+/// `value` with what every secret marker holds replaced by `placeholder` (markers kept, so
+/// the document still says which values are secret): what a plan document shows.
+pub fn redact(value: &Value, placeholder: &str) -> Value {
+    match value {
+        Value::Object(_) if is_secret(value) => secret(Value::String(placeholder.to_owned())),
+        Value::Object(entries) => Value::Object(
+            entries.iter().map(|(key, entry)| (key.clone(), redact(entry, placeholder))).collect(),
+        ),
+        Value::Array(items) => {
+            Value::Array(items.iter().map(|item| redact(item, placeholder)).collect())
+        }
+        other => other.clone(),
+    }
+}
+
 /// `value` with every secret marker removed: what a provider is given to send to the cloud.
 pub fn reveal(value: &Value) -> Value {
     match value {
@@ -304,6 +340,22 @@ fn display_plain(value: &Value) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn redaction_hides_every_secret_and_keeps_the_rest() {
+        let input = Input::Concat(vec![
+            Input::string("role-"),
+            Input::Secret(Box::new(Input::string("hidden-1"))),
+            Input::Literal(
+                serde_json::json!({"nested": {"$secret": "hidden-2"}, "plain": "shown"}),
+            ),
+        ]);
+        let redacted = serde_json::to_string(&input.redacted("(sensitive)")).expect("json");
+        assert!(!redacted.contains("hidden"), "{redacted}");
+        assert!(redacted.contains("role-") && redacted.contains("shown"), "{redacted}");
+        let value = serde_json::json!([{"$secret": {"deep": "hidden-3"}}, "shown"]);
+        assert_eq!(redact(&value, "x"), serde_json::json!([{"$secret": "x"}, "shown"]));
+    }
     use serde_json::json;
 
     fn reference(resource: &str, output: &str) -> Input {

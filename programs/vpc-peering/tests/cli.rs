@@ -61,6 +61,24 @@ fn plan_shows_the_program_and_writes_nothing() {
 }
 
 #[test]
+fn the_plan_document_redacts_secrets_of_recorded_resources() {
+    let temp = tempfile::tempdir().expect("temp dir");
+    let state = temp.path().join("state");
+    let mut record = vpc_record("trading-vpc");
+    record.inputs["note"] = serde_json::json!({"$secret": "leak-me-0123"});
+    record_in_state(&state, &record);
+
+    for args in [&["--json"][..], &[]] {
+        let output = run("plan", &state, args);
+        assert!(output.status.success(), "{}", stderr(&output));
+        let printed = stdout(&output) + &stderr(&output);
+        assert!(printed.contains("\"trading-vpc\""), "the VPC's change is shown: {printed}");
+        assert!(!printed.contains("leak-me-0123"), "plan {args:?} shows a secret: {printed}");
+        assert!(printed.contains("(sensitive value)"), "plan {args:?} marks it: {printed}");
+    }
+}
+
+#[test]
 fn a_locked_state_is_refused_with_the_holder_and_left_alone() {
     let temp = tempfile::tempdir().expect("temp dir");
     let state = temp.path().join("state");
