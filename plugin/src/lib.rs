@@ -23,14 +23,22 @@ pub use client::{PluginError, PluginProvider};
 pub use server::{ServeError, serve};
 
 /// Sets up the logs of a binary of cairn (a program's or a plugin's, alike): to standard
-/// error, at `verbosity` (`-v` counted: warnings, then info, debug, trace), unless
+/// error, at `verbosity` (`-v` counted: warnings, then info, debug, trace; the SDK's own
+/// trace, which holds request and response bodies, is never on by default), unless
 /// `RUST_LOG` says otherwise. For `main` only: it reads the environment.
 pub fn init_logging(verbosity: u8) {
     let default = match verbosity {
         0 => "warn",
         1 => "info,aws_config=warn,aws_smithy_runtime=warn",
         2 => "debug,aws_smithy_runtime=info,hyper=info",
-        _ => "trace",
+        // Everything of cairn's own; the SDK and its HTTP stack at debug, because at trace they
+        // print request and response bodies (IAM echoes trust policies, external ids
+        // included). RUST_LOG can still ask for them.
+        _ => {
+            "trace,aws_smithy_runtime=debug,aws_smithy_runtime_api=debug,aws_smithy_http=debug,\
+             aws_smithy_http_client=debug,aws_smithy_types=debug,aws_runtime=debug,\
+             aws_sigv4=debug,aws_config=debug,hyper=debug,hyper_util=debug,h2=debug"
+        }
     };
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
