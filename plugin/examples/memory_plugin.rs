@@ -3,7 +3,8 @@
 //!
 //! Resources whose name starts with `together-` are created only once five such creates are
 //! in flight at once (so a client that sent calls one at a time would never see an answer),
-//! and creating `exit-now` ends the process without answering, as a crash would.
+//! creating `exit-now` ends the process without answering, as a crash would, and creating
+//! `panic-now` panics inside the provider.
 
 // A binary: it reports on its own standard streams.
 #![allow(clippy::print_stdout, clippy::print_stderr)]
@@ -30,6 +31,7 @@ impl Provider for TestCloud {
     }
 
     async fn create(&self, request: &ResourceRequest) -> Result<Outputs, ProviderError> {
+        assert!(request.name != "panic-now", "the provider panics on `panic-now`");
         if request.name == "exit-now" {
             std::process::exit(3);
         }

@@ -100,7 +100,16 @@ async fn read_calls<R: AsyncRead + Unpin>(
         let provider = provider.clone();
         let answers = answers.clone();
         calls.spawn(async move {
-            let outcome = answer(provider.as_ref(), request.call).await;
+            // The call runs in a task of its own so that a provider that panics still gets
+            // its call answered (with an error) instead of leaving the program waiting.
+            let call = tokio::spawn(async move { answer(provider.as_ref(), request.call).await });
+            let outcome = call.await.unwrap_or_else(|failure| {
+                Outcome::Error(cairn_engine::ProviderError::new(format!(
+                    "the provider failed inside the plugin ({failure}): what the call did in the \
+                     cloud is unknown, so run the command again and cairn settles it from the \
+                     journal; report this as a bug"
+                )))
+            });
             let _ = answers.send(Response { id: request.id, outcome });
         });
     }

@@ -104,6 +104,15 @@ async fn a_plugin_that_dies_fails_the_call_in_flight_and_every_later_one() {
     assert!(later.message.contains("stopped before answering"), "{}", later.message);
 }
 
+#[tokio::test]
+async fn a_provider_that_panics_answers_that_call_with_an_error_and_goes_on() {
+    let plugin = start();
+    let error = bounded(plugin.create(&request("panic-now"))).await.expect_err("it panicked");
+    assert!(error.message.contains("failed inside the plugin"), "{}", error.message);
+    assert!(error.message.contains("unknown"), "says the effect is unknown: {}", error.message);
+    bounded(plugin.create(&request("after"))).await.expect("the plugin still serves");
+}
+
 #[test]
 fn a_program_that_is_not_a_plugin_is_refused_at_start() {
     let error = PluginProvider::start(std::path::Path::new("true"), Configure::default())
