@@ -101,8 +101,20 @@ pub fn apply(args: &ApplyArgs, io: &mut Io<'_>) -> anyhow::Result<ExitCode> {
     let mut provider = LazyProvider::new(io.providers, &args.cloud);
     recover(&runtime, &store, &mut provider, &checked.bindings, io)?;
     // The state may differ from what was read: just created, or settled by recovery.
-    let plan = source.plan(&store.snapshot()?)?;
-    execute(&plan, &store, &runtime, provider, args, RunKind::Apply, io)
+    let mut plan = source.plan(&store.snapshot()?)?;
+    if let Some(stopped) = show_and_confirm(&plan, RunKind::Apply, args, io)? {
+        return Ok(stopped);
+    }
+    if let Some(replanned) =
+        adopt_or_refuse_owned(&source, &plan, &store, &runtime, &mut provider, args, io)?
+    {
+        writeln!(io.out, "\nWith them recorded, the plan is now:")?;
+        plan = replanned;
+        if let Some(stopped) = show_and_confirm(&plan, RunKind::Apply, args, io)? {
+            return Ok(stopped);
+        }
+    }
+    run_plan(&plan, &store, &runtime, provider.get()?, args, RunKind::Apply, io)
 }
 
 /// Where apply's plan comes from.
@@ -299,19 +311,41 @@ fn execute(
     kind: RunKind,
     io: &mut Io<'_>,
 ) -> anyhow::Result<ExitCode> {
+    if let Some(stopped) = show_and_confirm(plan, kind, args, io)? {
+        return Ok(stopped);
+    }
+    run_plan(plan, store, runtime, provider.get()?, args, kind, io)
+}
+
+/// Shows the plan and asks; the exit code to stop with when it is empty or refused.
+fn show_and_confirm(
+    plan: &Plan,
+    kind: RunKind,
+    args: &ApplyArgs,
+    io: &mut Io<'_>,
+) -> anyhow::Result<Option<ExitCode>> {
     write!(io.out, "{}", render_plan(plan, RenderOptions { color: io.color }))?;
     if plan.is_empty() {
-        return Ok(ExitCode::SUCCESS);
+        return Ok(Some(ExitCode::SUCCESS));
     }
     let verb = if kind == RunKind::Destroy {
         "destroy all these resources"
     } else {
         "perform these actions"
     };
-    if !confirmed(args.cloud.yes, verb, io)? {
-        return Ok(ExitCode::FAILURE);
-    }
-    let provider = provider.get()?;
+    Ok((!confirmed(args.cloud.yes, verb, io)?).then_some(ExitCode::FAILURE))
+}
+
+/// Applies the confirmed plan and reports.
+fn run_plan(
+    plan: &Plan,
+    store: &Store,
+    runtime: &tokio::runtime::Runtime,
+    provider: Arc<dyn Provider>,
+    args: &ApplyArgs,
+    kind: RunKind,
+    io: &mut Io<'_>,
+) -> anyhow::Result<ExitCode> {
     writeln!(io.out)?;
     let progress = ConsoleProgress::new(plan);
     let options = ApplyOptions {
@@ -323,6 +357,79 @@ fn execute(
         runtime.block_on(cairn_engine::apply(plan, store, provider, options, &progress))?;
     progress.finish();
     report_outcome(&report, kind, args, io)
+}
+
+/// The plan to apply once nothing it creates exists already under this stack's ownership tag
+/// (a lost, damaged or rolled-back state would otherwise build a second copy). When something
+/// does, nothing is changed and the error names each one; with `--adopt-owned` they are
+/// recorded in the state instead, through the journal as recovery adopts an interrupted
+/// create, and the program is planned again until nothing more is found: the new plan is
+/// returned. `None` when nothing was found.
+fn adopt_or_refuse_owned(
+    source: &PlanSource,
+    planned: &Plan,
+    store: &Store,
+    runtime: &tokio::runtime::Runtime,
+    provider: &mut LazyProvider<'_>,
+    args: &ApplyArgs,
+    io: &mut Io<'_>,
+) -> anyhow::Result<Option<Plan>> {
+    let parallelism = usize::from(args.cloud.parallelism);
+    let mut replanned: Option<Plan> = None;
+    loop {
+        let plan = replanned.as_ref().unwrap_or(planned);
+        if !plan.steps.iter().any(|step| step.action == cairn_engine::Action::Create) {
+            break;
+        }
+        let provider = provider.get()?;
+        let owned = runtime.block_on(cairn_engine::find_already_owned(
+            plan,
+            Arc::clone(&provider),
+            parallelism,
+        ))?;
+        if owned.is_empty() {
+            break;
+        }
+        let listed: Vec<String> = owned
+            .iter()
+            .map(|found| {
+                format!(
+                    "  `{}` ({} in {}): {}",
+                    found.name, found.type_token, found.binding, found.id
+                )
+            })
+            .collect();
+        if !args.adopt_owned || matches!(source, PlanSource::File(_)) {
+            bail!(
+                "{} of the resources this plan would create already exist, carrying this \
+                 stack's ownership tag for the same address, but the state does not record \
+                 them:\n{}\nNothing was changed. The state was probably lost, damaged or \
+                 restored from an older copy: restore the latest state, or run `apply \
+                 --adopt-owned` (with the program, not a saved plan) to record them in the state \
+                 and apply what differs.",
+                owned.len(),
+                listed.join("\n")
+            );
+        }
+        cairn_engine::journal_for_adoption(store, plan, &owned, io.now_unix)?;
+        let report = runtime.block_on(cairn_engine::recover_interrupted(
+            store,
+            provider.as_ref(),
+            &plan.bindings,
+            io.now_unix,
+        ))?;
+        writeln!(
+            io.err,
+            "Adopted {} resources that carry this stack's ownership tag:",
+            report.adopted.len()
+        )?;
+        writeln!(io.err, "{}", listed.join("\n"))?;
+        if report.adopted.is_empty() {
+            bail!("the resources found by ownership tag were gone when read back: run apply again");
+        }
+        replanned = Some(source.plan(&store.snapshot()?)?);
+    }
+    Ok(replanned)
 }
 
 fn report_outcome(

@@ -100,6 +100,11 @@ pub struct ApplyArgs {
     /// Where to write the stack outputs as one flat JSON object.
     #[arg(long, default_value = "cfn-outputs/flat-outputs.json", value_name = "FILE")]
     pub outputs: PathBuf,
+    /// When resources the plan would create already exist, carrying this stack's ownership
+    /// tag for the same address (a lost or damaged state), record them in the state instead
+    /// of refusing, and apply what differs between them and the program.
+    #[arg(long)]
+    pub adopt_owned: bool,
 }
 
 /// Flags of `graph`.

@@ -95,6 +95,7 @@ fn plan_and_apply(program: &dyn cairn_cli::ProgramSource, buckets: u32) -> Vec<(
         cloud: CloudArgs { yes: true, parallelism: 1, endpoint_url: None },
         plan: None,
         outputs: temp.path().join("outputs.json"),
+        adopt_owned: false,
     };
     let runs = vec![
         run(program, &providers, |io| cairn_cli::plan(&plan_args, io)),

@@ -607,7 +607,9 @@ impl Run<'_> {
     }
 
     /// What a finished call changes in the state; the inner error is the operation's
-    /// failure (its journal entry is cleared, as the call did not take effect).
+    /// failure. A failed update or delete clears its journal entry (the record still holds
+    /// what it was, and the next plan does it again); a failed create keeps it, as its effect
+    /// is unknown.
     fn settle(
         &mut self,
         index: usize,
@@ -624,6 +626,14 @@ impl Run<'_> {
                     Some(PendingKind::DeleteReplaced) => format!(
                         "{}; the replaced resource stays in the journal and the next apply \
                          deletes it",
+                        error.message
+                    ),
+                    // A create takes several calls, and one that failed may have made the
+                    // resource all the same: the entry stays, and the next apply's recovery
+                    // looks for it by ownership tag, adopting and finishing what it finds.
+                    Some(PendingKind::Create) => format!(
+                        "{}; the next apply first checks whether the resource was made all the \
+                         same, and adopts it if so",
                         error.message
                     ),
                     Some(pending) => {
@@ -768,7 +778,7 @@ fn pending_kind(step: &Step, kind: OperationKind) -> Option<PendingKind> {
 }
 
 /// The journal entry of an operation of `kind` on `step`, sending `inputs`.
-fn pending(
+pub(crate) fn pending(
     step: &Step,
     kind: OperationKind,
     inputs: Value,

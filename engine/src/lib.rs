@@ -20,6 +20,7 @@ mod dot;
 #[cfg(feature = "testing")]
 pub mod memory;
 mod model;
+mod owned;
 mod plan;
 mod policy;
 mod provider;
@@ -39,6 +40,7 @@ pub use model::{
     InputIssue, Move, PropertySpec, ProviderBinding, Resource, ResourceOptions, ResourceView,
     Schema, StackSpec, Urn, Validator, Waiver,
 };
+pub use owned::{AlreadyOwned, OwnedCheckError, find_already_owned, journal_for_adoption};
 pub use plan::{
     Action, OutputChange, PLAN_FORMAT_VERSION, Plan, PlanError, Prior, PropertyChange, Step,
     Summary, plan, plan_destroy, recorded_bindings,

@@ -299,12 +299,16 @@ impl Provider for MemoryCloud {
     async fn find_owned(
         &self,
         request: &ResourceRequest,
+        excluding: Option<&str>,
     ) -> Result<Option<Outputs>, ProviderError> {
         self.call(request, Call::FindOwned, |cloud| {
             Ok(cloud
                 .resources
-                .values()
-                .find(|found| found.urn == request.urn.as_str())
+                .iter()
+                .find(|(id, found)| {
+                    found.urn == request.urn.as_str() && excluding != Some(id.as_str())
+                })
+                .map(|(_, found)| found)
                 .map(|found| found.outputs.clone()))
         })
         .await

@@ -103,6 +103,11 @@ pub trait Provider: Send + Sync {
 
     /// Finds a resource that carries the ownership tag of `request.urn` (or its
     /// deterministic name): one whose create was interrupted before the state recorded it.
-    async fn find_owned(&self, request: &ResourceRequest)
-    -> Result<Option<Outputs>, ProviderError>;
+    /// `excluding` is the id of the resource the state already records at this address (the
+    /// one a create-first replacement replaces, which carries the same tag): never return it.
+    async fn find_owned(
+        &self,
+        request: &ResourceRequest,
+        excluding: Option<&str>,
+    ) -> Result<Option<Outputs>, ProviderError>;
 }

@@ -10,15 +10,16 @@
 use std::collections::BTreeMap;
 
 use cairn_state::{
-    ApplyId, OperationKind as RunKind, PendingKind, PendingOperation, ResourceRecord, StateError,
-    Store,
+    ApplyId, Finished, OperationKind as RunKind, PendingKind, PendingOperation, ResourceRecord,
+    StateError, Store,
 };
 use serde::Serialize;
 use serde_json::Value;
 use thiserror::Error;
 
 use crate::model::{ProviderBinding, Urn};
-use crate::provider::{Provider, ProviderError, RecordedResource, ResourceRequest};
+use crate::provider::{Outputs, Provider, ProviderError, RecordedResource, ResourceRequest};
+use crate::refresh::as_observed;
 use crate::value::reveal;
 
 /// What recovery did with each interrupted operation.
@@ -107,13 +108,17 @@ async fn settle(
     };
     let asked = |error| RecoveryError::Provider { name: operation.name.clone(), error };
     match operation.kind {
-        PendingKind::Create => match provider.find_owned(&request).await.map_err(asked)? {
-            Some(outputs) => {
-                store.finish_put(apply_id, &adopted_record(operation, outputs))?;
-                report.adopted.push(operation.name.clone());
+        PendingKind::Create => {
+            let replaced_id = operation.prior_outputs.get("id").and_then(Value::as_str);
+            match provider.find_owned(&request, replaced_id).await.map_err(asked)? {
+                Some(found) => match read_adopted(provider, &request, operation, found).await {
+                    Ok(Some(record)) => adopt(store, apply_id, operation, &record, report)?,
+                    Ok(None) => clear(store, operation, report)?,
+                    Err(error) => return Err(asked(error)),
+                },
+                None => clear(store, operation, report)?,
             }
-            None => clear(store, operation, report)?,
-        },
+        }
         PendingKind::Delete => {
             let prior = RecordedResource {
                 inputs: request.inputs.clone(),
@@ -166,17 +171,63 @@ fn clear(
     Ok(())
 }
 
-fn adopted_record(
+/// The record of the resource an interrupted (or failed) create left behind, `found` by its
+/// ownership tag: the inputs the create sent, overlaid with what the cloud reports of them, so
+/// that a resource whose later create steps never ran (a default rule not yet revoked, an
+/// attribute not yet set) plans as an update that finishes it. `None` when it is gone again.
+async fn read_adopted(
+    provider: &dyn Provider,
+    request: &ResourceRequest,
     operation: &PendingOperation,
-    outputs: crate::provider::Outputs,
-) -> ResourceRecord {
-    ResourceRecord {
+    found: Outputs,
+) -> Result<Option<ResourceRecord>, ProviderError> {
+    let record = ResourceRecord {
         urn: operation.urn.clone(),
         type_token: operation.type_token.clone(),
         name: operation.name.clone(),
         binding: operation.binding.clone(),
         inputs: operation.inputs.clone(),
-        outputs: Value::Object(outputs),
+        outputs: Value::Object(found),
         dependencies: operation.dependencies.clone(),
+    };
+    let prior =
+        RecordedResource { inputs: request.inputs.clone(), outputs: reveal(&record.outputs) };
+    let observed = match provider.read(request, &prior).await {
+        Err(error) if error.not_found => return Ok(None),
+        observed => observed?,
+    };
+    Ok(observed.map(|observed| as_observed(&record, observed)))
+}
+
+/// Records `record` as the resource `operation` created. When the state still records the
+/// resource a create-first replacement replaces, the replacement's record and the journaled
+/// delete of the old resource are written together, so the old one is deleted by the next
+/// apply and never forgotten.
+fn adopt(
+    store: &Store,
+    apply_id: ApplyId,
+    operation: &PendingOperation,
+    record: &ResourceRecord,
+    report: &mut RecoveryReport,
+) -> Result<(), RecoveryError> {
+    let replaced_id = operation.prior_outputs.get("id");
+    let snapshot = store.snapshot()?;
+    let old = snapshot
+        .resources
+        .get(&operation.urn)
+        .filter(|old| replaced_id.is_some() && old.outputs.get("id") == replaced_id);
+    match old {
+        Some(old) => {
+            let replaced = PendingOperation {
+                kind: PendingKind::DeleteReplaced,
+                inputs: old.inputs.clone(),
+                prior_outputs: old.outputs.clone(),
+                ..operation.clone()
+            };
+            store.finish_all(apply_id, &[Finished::Replaced { record, replaced: &replaced }])?;
+        }
+        None => drop(store.finish_put(apply_id, record)?),
     }
+    report.adopted.push(operation.name.clone());
+    Ok(())
 }

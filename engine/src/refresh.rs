@@ -206,8 +206,17 @@ fn compare(record: &ResourceRecord, observed: Option<Observed>) -> Option<Drift>
         urn: record.urn.clone(),
     };
     let Some(observed) = observed else { return Some(drift(DriftKind::Deleted, None)) };
+    let changed = changed_properties(record, &observed);
+    if changed.is_empty() {
+        return None;
+    }
+    Some(drift(DriftKind::Changed(changed), Some(as_observed(record, observed))))
+}
+
+/// The recorded properties whose value the cloud reports differently.
+fn changed_properties(record: &ResourceRecord, observed: &Observed) -> Vec<PropertyDrift> {
     let recorded = record.inputs.as_object().cloned().unwrap_or_default();
-    let changed: Vec<PropertyDrift> = recorded
+    recorded
         .iter()
         .filter_map(|(property, recorded)| {
             let seen = observed.inputs.get(property)?;
@@ -217,25 +226,26 @@ fn compare(record: &ResourceRecord, observed: Option<Observed>) -> Option<Drift>
                 observed: as_sensitive_as(Some(recorded), seen.clone()),
             })
         })
-        .collect();
-    if changed.is_empty() {
-        return None;
-    }
-    let mut inputs = recorded;
-    for change in &changed {
-        inputs.insert(change.property.clone(), change.observed.clone());
+        .collect()
+}
+
+/// `record` as the cloud has it: each recorded input the cloud reports replaced by what it
+/// reports (a secret staying a secret), and the outputs it reports merged in.
+pub(crate) fn as_observed(record: &ResourceRecord, observed: Observed) -> ResourceRecord {
+    let mut inputs = record.inputs.as_object().cloned().unwrap_or_default();
+    for change in changed_properties(record, &observed) {
+        inputs.insert(change.property, change.observed);
     }
     let mut outputs = record.outputs.as_object().cloned().unwrap_or_else(Map::new);
     for (name, seen) in observed.outputs {
         let seen = as_sensitive_as(outputs.get(&name), seen);
         outputs.insert(name, seen);
     }
-    let refreshed = ResourceRecord {
+    ResourceRecord {
         inputs: Value::Object(inputs),
         outputs: Value::Object(outputs),
         ..record.clone()
-    };
-    Some(drift(DriftKind::Changed(changed), Some(refreshed)))
+    }
 }
 
 /// `seen` wrapped as a secret when the value it replaces is one, so that it is redacted in

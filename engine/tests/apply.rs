@@ -37,8 +37,13 @@ async fn a_failure_skips_only_its_dependents_and_the_next_apply_finishes_the_res
     assert_eq!(report.skipped[0].because_of, "subnet-1");
     assert_eq!(recorded_names(&state.store), ["independent", "net", "policy", "subnet-2"]);
     assert_eq!(cloud.resources().len(), 4, "the cloud holds exactly the successes");
-    assert!(state.store.pending_operations().expect("journal").is_empty());
+    let pending = state.store.pending_operations().expect("journal");
+    let pending: Vec<(&str, PendingKind)> =
+        pending.iter().map(|entry| (entry.name.as_str(), entry.kind)).collect();
+    assert_eq!(pending, [("subnet-1", PendingKind::Create)], "its effect is unknown");
 
+    let recovered = recover(&state, &cloud, &spec).await;
+    assert_eq!(recovered.cleared, ["subnet-1"], "it was not made");
     let (plan, report) = plan_and_apply(&spec, &state.store, &cloud, 10).await;
     assert!(report.succeeded(), "{report:#?}");
     let planned = actions(&plan);
@@ -201,8 +206,19 @@ async fn an_interrupted_create_is_adopted_not_created_twice() {
     assert_eq!(record.outputs["id"], created["id"]);
 }
 
+/// Recovers what `state`'s journal holds against `cloud`, as every apply does first.
+async fn recover(
+    state: &TempState,
+    cloud: &Arc<MemoryCloud>,
+    spec: &cairn_engine::StackSpec,
+) -> cairn_engine::RecoveryReport {
+    cairn_engine::recover_interrupted(&state.store, cloud.as_ref(), &spec.bindings, 2)
+        .await
+        .expect("recovery")
+}
+
 #[tokio::test]
-async fn a_failed_call_leaves_no_journal_entry_and_the_state_as_it_was() {
+async fn a_failed_create_stays_journaled_and_the_state_as_it_was() {
     let state = TempState::new();
     let cloud = Arc::new(MemoryCloud::new());
     let mut spec = stack();
@@ -213,8 +229,113 @@ async fn a_failed_call_leaves_no_journal_entry_and_the_state_as_it_was() {
     let (_, report) = plan_and_apply(&spec, &state.store, &cloud, 10).await;
 
     assert_eq!(report.failed.len(), 1);
-    assert!(state.store.pending_operations().expect("journal").is_empty());
+    assert!(report.failed[0].message.contains("checks whether the resource was made"));
+    let pending = state.store.pending_operations().expect("journal");
+    assert_eq!(pending.len(), 1, "a failed create may have made the resource all the same");
+    assert_eq!(pending[0].kind, PendingKind::Create);
     assert_eq!(state.store.metadata().expect("metadata").serial, serial);
+
+    assert_eq!(recover(&state, &cloud, &spec).await.cleared, ["doomed"], "nothing was made");
+    let (_, report) = plan_and_apply(&spec, &state.store, &cloud, 10).await;
+    assert!(report.succeeded(), "{report:#?}");
+    assert_eq!(cloud.resources().len(), 1, "made once");
+}
+
+#[tokio::test]
+async fn a_create_that_failed_half_way_is_adopted_and_finished_not_made_twice() {
+    let state = TempState::new();
+    let cloud = Arc::new(MemoryCloud::new());
+    let mut spec = stack();
+    add(&mut spec, "half", &NODE, &[("after", lit(json!("closed")))]);
+    // The create's first call made the resource; a later one (the one that closes AWS's open
+    // default) failed, so the cloud holds it with the default.
+    cloud.inject("half", Call::Create, Fault::FailAfterEffect, 1);
+    let (_, report) = plan_and_apply(&spec, &state.store, &cloud, 10).await;
+    assert_eq!(report.failed.len(), 1);
+    let (id, _) = cloud.resources().into_iter().next().expect("made");
+    cloud.change_outside(&id, "after", json!("open default"));
+
+    let recovered = recover(&state, &cloud, &spec).await;
+
+    assert_eq!(recovered.adopted, ["half"]);
+    let record = state.store.snapshot().expect("snapshot").resources.into_values().next();
+    let record = record.expect("recorded");
+    assert_eq!(record.outputs["id"], json!(id));
+    assert_eq!(record.inputs["after"], json!("open default"), "recorded as the cloud has it");
+    let (plan, report) = plan_and_apply(&spec, &state.store, &cloud, 10).await;
+    assert_eq!(actions(&plan)["half"], Action::Update, "the plan finishes it");
+    assert!(report.succeeded(), "{report:#?}");
+    let resources = cloud.resources();
+    assert_eq!(resources.len(), 1, "never made twice");
+    assert_eq!(resources[&id].inputs["after"], json!("closed"));
+}
+
+#[tokio::test]
+async fn a_replacement_made_by_a_failed_create_is_told_from_the_resource_it_replaces() {
+    let state = TempState::new();
+    let cloud = Arc::new(MemoryCloud::new());
+    plan_and_apply(&network_stack("10.0.0.0/16", "a", [1, 2], policy()), &state.store, &cloud, 10)
+        .await;
+    let net = |store: &cairn_state::Store| {
+        let snapshot = store.snapshot().expect("snapshot");
+        snapshot.resources.values().find(|record| record.name == "net").cloned().expect("net")
+    };
+    let old_id = net(&state.store).outputs["id"].clone();
+    let moved = network_stack("10.9.0.0/16", "a", [1, 2], policy());
+    cloud.inject("net", Call::Create, Fault::FailAfterEffect, 1);
+    let (_, report) = plan_and_apply(&moved, &state.store, &cloud, 10).await;
+    assert_eq!(report.failed.len(), 1, "{report:#?}");
+    let networks = cloud.resources().values().filter(|found| found.name == "net").count();
+    assert_eq!(networks, 2, "both networks carry the same ownership");
+
+    let recovered = recover(&state, &cloud, &moved).await;
+
+    assert_eq!(recovered.adopted, ["net"]);
+    let adopted = net(&state.store);
+    assert_ne!(adopted.outputs["id"], old_id, "the replacement, not the old network");
+    let pending = state.store.pending_operations().expect("journal");
+    assert_eq!(pending.len(), 1, "{pending:#?}");
+    assert_eq!(pending[0].kind, PendingKind::DeleteReplaced, "the old one is still to delete");
+    assert_eq!(pending[0].prior_outputs["id"], old_id);
+
+    let (_, report) = plan_and_apply(&moved, &state.store, &cloud, 10).await;
+    assert!(report.succeeded(), "{report:#?}");
+    assert_eq!(recover(&state, &cloud, &moved).await.replaced_deleted, ["net"]);
+    assert!(!cloud.resources().contains_key(old_id.as_str().unwrap_or_default()));
+    assert_eq!(cloud.resources().len(), 4, "one of each, nothing orphaned");
+    let (plan, _) = plan_and_apply(&moved, &state.store, &cloud, 10).await;
+    assert!(plan.is_empty(), "converged");
+}
+
+#[tokio::test]
+async fn a_lost_state_finds_what_the_plan_would_create_again_and_adopts_it_layer_by_layer() {
+    let state = TempState::new();
+    let cloud = Arc::new(MemoryCloud::new());
+    let spec = network_stack("10.0.0.0/16", "a", [1, 2], policy());
+    plan_and_apply(&spec, &state.store, &cloud, 10).await;
+    let lost = TempState::new();
+    let provider: Arc<dyn Provider> = cloud.clone();
+    let mut adopted = Vec::new();
+    // A type that looks up by ownership tag needs no input it cannot know yet: one round finds
+    // all (`apply --adopt-owned` repeats until a round finds nothing).
+    for _ in 0..3 {
+        let plan =
+            cairn_engine::plan(&spec, &lost.store.snapshot().expect("snapshot")).expect("plan");
+        let owned = cairn_engine::find_already_owned(&plan, Arc::clone(&provider), 4)
+            .await
+            .expect("looked up");
+        if owned.is_empty() {
+            break;
+        }
+        cairn_engine::journal_for_adoption(&lost.store, &plan, &owned, 2).expect("journaled");
+        adopted.push(recover(&lost, &cloud, &spec).await.adopted);
+    }
+
+    assert_eq!(adopted, [["policy", "net", "subnet-1", "subnet-2"]]);
+    let (plan, _) = plan_and_apply(&spec, &lost.store, &cloud, 10).await;
+    let planned = actions(&plan);
+    assert!(planned.values().all(|action| *action == Action::NoOp), "{planned:#?}");
+    assert_eq!(cloud.resources().len(), 4, "nothing made twice");
 }
 
 #[tokio::test]

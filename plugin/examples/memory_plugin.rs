@@ -72,8 +72,9 @@ impl Provider for TestCloud {
     async fn find_owned(
         &self,
         request: &ResourceRequest,
+        excluding: Option<&str>,
     ) -> Result<Option<Outputs>, ProviderError> {
-        self.cloud.find_owned(request).await
+        self.cloud.find_owned(request, excluding).await
     }
 }
 

@@ -292,7 +292,9 @@ impl Provider for PluginProvider {
     async fn find_owned(
         &self,
         request: &ResourceRequest,
+        excluding: Option<&str>,
     ) -> Result<Option<Outputs>, ProviderError> {
-        self.call(Call::FindOwned { request: request.clone() }).await
+        let excluding = excluding.map(str::to_owned);
+        self.call(Call::FindOwned { request: request.clone(), excluding }).await
     }
 }

@@ -71,6 +71,9 @@ pub enum Call {
     FindOwned {
         /// The resource.
         request: ResourceRequest,
+        /// The id the state records at this address, never to be returned.
+        #[serde(default)]
+        excluding: Option<String>,
     },
 }
 

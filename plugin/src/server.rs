@@ -130,7 +130,9 @@ async fn answer(provider: &dyn Provider, call: Call) -> Outcome {
         Call::Update { request, prior } => provider.update(&request, &prior).await.map(to_value),
         Call::Delete { request, prior } => provider.delete(&request, &prior).await.map(to_value),
         Call::Read { request, prior } => provider.read(&request, &prior).await.map(to_value),
-        Call::FindOwned { request } => provider.find_owned(&request).await.map(to_value),
+        Call::FindOwned { request, excluding } => {
+            provider.find_owned(&request, excluding.as_deref()).await.map(to_value)
+        }
     };
     match result {
         Ok(value) => Outcome::Ok(value),

@@ -53,7 +53,7 @@ async fn every_call_of_the_trait_round_trips_through_the_process() {
     let prior = RecordedResource { inputs: thing.inputs.clone(), outputs: json!(outputs) };
     let observed = bounded(plugin.read(&thing, &prior)).await.expect("read").expect("present");
     assert_eq!(observed.outputs.get("id"), Some(&id));
-    let found = bounded(plugin.find_owned(&thing)).await.expect("found").expect("owned");
+    let found = bounded(plugin.find_owned(&thing, None)).await.expect("found").expect("owned");
     assert_eq!(found.get("id"), Some(&id));
     let bigger = ResourceRequest { inputs: json!({"size": 4}), ..thing.clone() };
     bounded(plugin.update(&bigger, &prior)).await.expect("updated");

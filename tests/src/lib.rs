@@ -6,6 +6,9 @@
 //! virtualenv (installed by `scripts/setup`) and stops it when the process exits. A test that
 //! needs the emulator fails, never skips, when it is missing.
 
+pub mod peering;
+pub mod proxy;
+
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader};
 use std::net::TcpListener;
@@ -174,12 +177,19 @@ pub fn binding(name: &str, account: &str, region: &str) -> ProviderBinding {
 
 /// An AWS provider pointed at the emulator with its dummy credentials.
 pub fn provider() -> AwsProvider {
+    provider_through(emulator_url(), None)
+}
+
+/// An AWS provider pointed at `endpoint_url` (the emulator, or a [`proxy::Proxy`] in front
+/// of it) with the emulator's dummy credentials, retrying after `initial_backoff` when set.
+pub fn provider_through(endpoint_url: &str, initial_backoff: Option<Duration>) -> AwsProvider {
     AwsProvider::new(ProviderOptions {
-        endpoint_url: Some(emulator_url().to_owned()),
+        endpoint_url: Some(endpoint_url.to_owned()),
         static_credentials: Some(StaticCredentials {
             access_key_id: DUMMY_KEY.to_owned(),
             secret_access_key: DUMMY_KEY.to_owned(),
         }),
+        initial_backoff,
     })
 }
 
@@ -387,16 +397,20 @@ impl Harness {
     }
 
     /// Creates `request` through the provider as an interrupted apply would (the state never
-    /// hears of it), checks that `find_owned` finds it, and returns its outputs.
+    /// hears of it), checks that `find_owned` finds it (and passes over it when told it is the
+    /// resource a replacement replaces), and returns its outputs.
     pub async fn create_and_find(&self, request: &ResourceRequest) -> Outputs {
         let created = self.provider.create(request).await.expect("created");
-        let found = self.provider.find_owned(request).await.expect("looked up");
+        let found = self.provider.find_owned(request, None).await.expect("looked up");
         assert_eq!(
             found.as_ref().and_then(|found| found.get("id")),
             created.get("id"),
             "{} is found by find_owned",
             request.name
         );
+        let id = created.get("id").and_then(Value::as_str);
+        let excluded = self.provider.find_owned(request, id).await.expect("looked up");
+        assert_eq!(excluded, None, "{} is passed over when it is the replaced one", request.name);
         created
     }
 }

@@ -321,7 +321,7 @@ async fn config_rules_are_found_by_ownership_tag_and_report_aws_errors() {
     let created = request(STACK, &place, RULE, "orphan-rule", inputs.clone());
     harness.create_and_find(&created).await;
     let stranger = request(STACK, &place, RULE, "someone-else", inputs);
-    assert_eq!(harness.provider.find_owned(&stranger).await.expect("find_owned"), None);
+    assert_eq!(harness.provider.find_owned(&stranger, None).await.expect("find_owned"), None);
 
     // AWS (and moto) check a managed rule's parameters: the error names the resource and
     // carries AWS's code and message.

@@ -716,7 +716,7 @@ async fn find_owned_adopts_interrupted_creates() {
         "lost-route",
         json!({"route_table_id": table, "destination_cidr_block": "10.201.0.0/16", "gateway_id": igw}),
     );
-    assert_eq!(harness.provider.find_owned(&elsewhere).await.expect("looked up"), None);
+    assert_eq!(harness.provider.find_owned(&elsewhere, None).await.expect("looked up"), None);
 
     // Two NAT gateways in one account. moto gap: DescribeNatGateways ignores tag filters
     // (AWS honours them); the provider checks the ownership tag itself, and this proves it
@@ -748,7 +748,7 @@ async fn find_owned_adopts_interrupted_creates() {
     assert_ne!(nat_a_out["id"], nat_b_out["id"]);
     let never_made =
         request(STACK, &place, "aws:ec2/NatGateway", "never-made", nat_a.inputs.clone());
-    assert_eq!(harness.provider.find_owned(&never_made).await.expect("looked up"), None);
+    assert_eq!(harness.provider.find_owned(&never_made, None).await.expect("looked up"), None);
 
     let endpoint = request(
         STACK,
@@ -781,7 +781,7 @@ async fn find_owned_adopts_interrupted_creates() {
             request.name
         );
         assert_eq!(
-            harness.provider.find_owned(request).await.expect("looked up"),
+            harness.provider.find_owned(request, None).await.expect("looked up"),
             None,
             "{}",
             request.name

@@ -658,7 +658,7 @@ async fn interrupted_creates_are_found_again() {
     let group = request(STACK, &place, "aws:ec2/SecurityGroup", "group", group_inputs.clone());
     let made = harness.create_and_find(&group).await;
     let stranger = request(STACK, &place, "aws:ec2/SecurityGroup", "other-group", group_inputs);
-    assert!(provider.find_owned(&stranger).await.expect("looked up").is_none());
+    assert!(provider.find_owned(&stranger, None).await.expect("looked up").is_none());
 
     let group_id = made.get("id").and_then(Value::as_str).expect("group id").to_owned();
     let rule_inputs = json!({"security_group_id": group_id, "ip_protocol": "tcp", "from_port": 443,
@@ -667,7 +667,10 @@ async fn interrupted_creates_are_found_again() {
         request(STACK, &place, "aws:ec2/SecurityGroupIngressRule", "rule", rule_inputs.clone());
     harness.create_and_find(&rule).await;
     let egress = request(STACK, &place, "aws:ec2/SecurityGroupEgressRule", "rule", rule_inputs);
-    assert!(provider.find_owned(&egress).await.expect("looked up").is_none(), "other direction");
+    assert!(
+        provider.find_owned(&egress, None).await.expect("looked up").is_none(),
+        "other direction"
+    );
 
     let acl =
         request(STACK, &place, "aws:ec2/NetworkAcl", "acl", json!({"vpc_id": vpc, "tags": {}}));
@@ -682,5 +685,5 @@ async fn interrupted_creates_are_found_again() {
     let entry = request(STACK, &place, "aws:ec2/NetworkAclEntry", "entry", entry_inputs(120));
     harness.create_and_find(&entry).await;
     let unmade = request(STACK, &place, "aws:ec2/NetworkAclEntry", "entry", entry_inputs(130));
-    assert!(provider.find_owned(&unmade).await.expect("looked up").is_none());
+    assert!(provider.find_owned(&unmade, None).await.expect("looked up").is_none());
 }

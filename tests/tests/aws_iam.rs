@@ -245,15 +245,16 @@ async fn find_owned_finds_a_role_by_name_and_ownership_tag() {
     });
     let request = request(STACK, &place, "aws:iam/Role", "adopted", inputs);
     let created = harness.provider.create(&request).await.expect("created");
-    let found = harness.provider.find_owned(&request).await.expect("looked up").expect("found");
+    let found =
+        harness.provider.find_owned(&request, None).await.expect("looked up").expect("found");
     assert_eq!(found.get("id"), created.get("id"));
     assert_eq!(found.get("unique_id"), created.get("unique_id"));
 
     // The same name under another URN is someone else's role: not adopted.
     let other = as_another(STACK, &request, "other");
-    assert!(harness.provider.find_owned(&other).await.expect("looked up").is_none());
+    assert!(harness.provider.find_owned(&other, None).await.expect("looked up").is_none());
 
     let prior = recorded(&request, created);
     harness.provider.delete(&request, &prior).await.expect("deleted");
-    assert!(harness.provider.find_owned(&request).await.expect("looked up").is_none());
+    assert!(harness.provider.find_owned(&request, None).await.expect("looked up").is_none());
 }

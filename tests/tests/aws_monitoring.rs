@@ -161,7 +161,7 @@ async fn dashboard_lifecycle() {
         binding: place.clone(),
         inputs: record.inputs.clone(),
     };
-    let found = harness.provider.find_owned(&request).await.expect("find_owned");
+    let found = harness.provider.find_owned(&request, None).await.expect("find_owned");
     assert_eq!(found.and_then(|outputs| outputs.get("id").cloned()), Some(json!("network-test")));
 
     let old_record = record;
@@ -359,11 +359,11 @@ async fn interrupted_creates_are_found_by_ownership_tag() {
 
         // Same name, another URN: not ours, so not adopted.
         let stranger = as_another(STACK, created, "someone-else");
-        assert_eq!(harness.provider.find_owned(&stranger).await.expect("find_owned"), None);
+        assert_eq!(harness.provider.find_owned(&stranger, None).await.expect("find_owned"), None);
 
         let prior = recorded(created, outputs);
         harness.provider.delete(created, &prior).await.expect("delete");
-        assert_eq!(harness.provider.find_owned(created).await.expect("find_owned"), None);
+        assert_eq!(harness.provider.find_owned(created, None).await.expect("find_owned"), None);
         assert_eq!(harness.provider.read(created, &prior).await.expect("read"), None);
     }
 }

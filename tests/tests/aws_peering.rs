@@ -301,16 +301,16 @@ async fn interrupted_peering_creates_are_found_again() {
     let pcx = request(STACK, &place, "aws:ec2/VpcPeeringConnection", "pcx", inputs.clone());
     let made = harness.create_and_find(&pcx).await;
     let stranger = request(STACK, &place, "aws:ec2/VpcPeeringConnection", "stranger", inputs);
-    assert!(provider.find_owned(&stranger).await.expect("looked up").is_none());
+    assert!(provider.find_owned(&stranger, None).await.expect("looked up").is_none());
 
     let id = made.get("id").cloned().expect("id");
     let accepter_inputs = json!({"vpc_peering_connection_id": id, "tags": {}});
     let accepter =
         request(STACK, &place, "aws:ec2/VpcPeeringConnectionAccepter", "accepter", accepter_inputs);
-    assert!(provider.find_owned(&accepter).await.expect("looked up").is_none(), "not yet");
+    assert!(provider.find_owned(&accepter, None).await.expect("looked up").is_none(), "not yet");
     let accepted = provider.create(&accepter).await.expect("accepted");
     assert_eq!(accepted.get("status"), Some(&json!("active")));
-    let found = provider.find_owned(&accepter).await.expect("looked up").expect("found");
+    let found = provider.find_owned(&accepter, None).await.expect("looked up").expect("found");
     assert_eq!(found.get("id"), Some(&id));
 
     let options_inputs = |allow: bool| {
@@ -324,9 +324,12 @@ async fn interrupted_peering_creates_are_found_again() {
         "options",
         options_inputs(true),
     );
-    assert!(provider.find_owned(&options).await.expect("looked up").is_none(), "not applied yet");
+    assert!(
+        provider.find_owned(&options, None).await.expect("looked up").is_none(),
+        "not applied yet"
+    );
     provider.create(&options).await.expect("set");
-    let found = provider.find_owned(&options).await.expect("looked up").expect("found");
+    let found = provider.find_owned(&options, None).await.expect("looked up").expect("found");
     assert_eq!(
         found.get("id"),
         Some(&json!(format!("{}:requester", id.as_str().unwrap_or_default())))

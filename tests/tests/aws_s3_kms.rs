@@ -365,17 +365,18 @@ async fn find_owned_finds_a_key_by_ownership_tag() {
     let decoy = as_another(STACK, &request, "decoy");
     let decoy_outputs = harness.provider.create(&decoy).await.expect("created");
     let created = harness.provider.create(&request).await.expect("created");
-    let found = harness.provider.find_owned(&request).await.expect("looked up").expect("found");
+    let found =
+        harness.provider.find_owned(&request, None).await.expect("looked up").expect("found");
     assert_eq!(found.get("id"), created.get("id"));
     assert_eq!(found.get("arn"), created.get("arn"));
 
     let other = as_another(STACK, &request, "other");
-    assert!(harness.provider.find_owned(&other).await.expect("looked up").is_none());
+    assert!(harness.provider.find_owned(&other, None).await.expect("looked up").is_none());
 
     // A key pending deletion is not found again.
     let prior = recorded(&request, created);
     harness.provider.delete(&request, &prior).await.expect("deletion scheduled");
-    assert!(harness.provider.find_owned(&request).await.expect("looked up").is_none());
+    assert!(harness.provider.find_owned(&request, None).await.expect("looked up").is_none());
     let decoy_prior = recorded(&decoy, decoy_outputs);
     harness.provider.delete(&decoy, &decoy_prior).await.expect("deletion scheduled");
 }

@@ -32,6 +32,7 @@ fn the_network_baseline_applies_plans_clean_and_destroys() {
         cloud: CloudArgs { yes: true, parallelism: 10, endpoint_url: None },
         plan: None,
         outputs: temp.path().join("outputs.json"),
+        adopt_owned: false,
     };
     let plan_args =
         PlanArgs { stack, out: None, json: false, detailed_exitcode: true, list_policies: false };

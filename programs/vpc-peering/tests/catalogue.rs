@@ -39,6 +39,7 @@ impl CountingProviders {
                 access_key_id: "testing".into(),
                 secret_access_key: "testing".into(),
             }),
+            initial_backoff: None,
         });
         CountingProviders { provider: Arc::new(provider), requests: Cell::new(0) }
     }
@@ -136,8 +137,13 @@ impl Case {
         };
         let cloud = CloudArgs { yes: true, parallelism: 10, endpoint_url: None };
         let refresh_args = RefreshArgs { stack: stack.clone(), cloud: cloud.clone() };
-        let apply_args =
-            ApplyArgs { stack, cloud, plan: None, outputs: temp.path().join("outputs.json") };
+        let apply_args = ApplyArgs {
+            stack,
+            cloud,
+            plan: None,
+            outputs: temp.path().join("outputs.json"),
+            adopt_owned: false,
+        };
         for command in self.commands {
             let providers = CountingProviders::new();
             let (code, message) = self.run(&providers, |io| match *command {

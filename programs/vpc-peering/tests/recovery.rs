@@ -40,6 +40,7 @@ fn run(command: &str, state: &Path, cloud: &Arc<MemoryCloud>) -> (ExitCode, Stri
         cloud: CloudArgs { yes: true, parallelism: 10, endpoint_url: None },
         plan: None,
         outputs: state.join("outputs.json"),
+        adopt_owned: false,
     };
     let providers = Memory(cloud.clone());
     run_captured(&vpc_peering::Peering, &providers, Vec::new(), None, |io| match command {

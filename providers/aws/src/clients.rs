@@ -3,6 +3,7 @@
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use aws_config::BehaviorVersion;
 use aws_config::retry::RetryConfig;
@@ -17,8 +18,15 @@ use tokio::sync::OnceCell;
 
 use crate::counter::CallCounter;
 
-/// Attempts per SDK call in the standard retry mode.
-const STANDARD_ATTEMPTS: u32 = 3;
+/// Attempts per SDK call in the standard retry mode (exponential backoff with full jitter,
+/// from one second up to twenty). Throttling and 5xx answers (whatever their body) are
+/// retried; at one call in five failing, a call still fails every attempt about once in
+/// 400,000, so an apply of a few hundred calls completes in one run.
+const STANDARD_ATTEMPTS: u32 = 8;
+
+/// Attempts of the first call to each account (the credentials check): an endpoint that does
+/// not answer at all is reported within seconds instead of after the full backoff.
+pub(crate) const REACHABILITY_ATTEMPTS: u32 = 3;
 
 /// How the provider reaches AWS.
 #[derive(Clone, Debug, Default)]
@@ -28,6 +36,10 @@ pub struct ProviderOptions {
     /// Base credentials to use instead of the default credential chain (the emulator's
     /// dummy keys in tests). The binaries leave this empty.
     pub static_credentials: Option<StaticCredentials>,
+    /// The first pause before retrying a throttled or failed call, instead of the SDK's one
+    /// second (the pauses double from it, with full jitter, up to twenty seconds). Tests that
+    /// fail calls on purpose shorten it; the binaries leave it empty.
+    pub initial_backoff: Option<Duration>,
 }
 
 /// A fixed access key pair.
@@ -145,6 +157,15 @@ impl ClientCache {
         Ok(self.clients_for(binding.clone(), &sdk))
     }
 
+    /// The standard retry mode with `attempts` attempts per call.
+    pub(crate) fn retries(&self, attempts: u32) -> RetryConfig {
+        let retries = RetryConfig::standard().with_max_attempts(attempts);
+        match self.options.initial_backoff {
+            Some(pause) => retries.with_initial_backoff(pause),
+            None => retries,
+        }
+    }
+
     /// The binding's `SdkConfig`: base credentials, then the deployer role if one is set.
     async fn sdk_config(&self, binding: &ProviderBinding, settings: &BindingSettings) -> SdkConfig {
         let region = Region::new(binding.region.clone());
@@ -152,7 +173,7 @@ impl ClientCache {
         // engine's own bounded retries for eventual consistency sit on top (errors.rs).
         let mut loader = aws_config::defaults(BehaviorVersion::latest())
             .region(region.clone())
-            .retry_config(RetryConfig::standard().with_max_attempts(STANDARD_ATTEMPTS));
+            .retry_config(self.retries(STANDARD_ATTEMPTS));
         if let Some(url) = &self.options.endpoint_url {
             loader = loader.endpoint_url(url);
         }

@@ -24,6 +24,7 @@ pub use resources::OWNERSHIP_TAG;
 use clients::ClientCache;
 use counter::CallCounter;
 use resources::{Context, Handler};
+use serde_json::Value;
 
 /// The AWS provider.
 #[derive(Debug)]
@@ -81,7 +82,7 @@ fn in_context<T>(request: &ResourceRequest, result: errors::Result<T>) -> Result
 macro_rules! dispatch {
     ($provider:expr, $request:expr, $method:ident $(, $argument:expr)*) => {{
         let (handler, clients) = $provider.prepare($request).await?;
-        let cx = Context { clients: &clients, request: $request };
+        let cx = Context { clients: &clients, request: $request, replaced_id: None };
         in_context($request, handler.$method(&cx $(, $argument)*).await)
     }};
 }
@@ -91,7 +92,11 @@ impl Provider for AwsProvider {
     async fn check_bindings(&self, bindings: &[ProviderBinding]) -> Result<(), ProviderError> {
         for binding in bindings {
             let clients = self.clients.clients(binding).await?;
-            let identity = clients.sts.get_caller_identity().send().await.map_err(|error| {
+            let retries = self.clients.retries(clients::REACHABILITY_ATTEMPTS);
+            let override_retries = aws_sdk_sts::config::Builder::default().retry_config(retries);
+            let call =
+                clients.sts.get_caller_identity().customize().config_override(override_retries);
+            let identity = call.send().await.map_err(|error| {
                 ProviderError::from(errors::sdk_error(
                     &format!("checking the credentials of binding `{}`", binding.name),
                     error,
@@ -147,7 +152,14 @@ impl Provider for AwsProvider {
     async fn find_owned(
         &self,
         request: &ResourceRequest,
+        excluding: Option<&str>,
     ) -> Result<Option<Outputs>, ProviderError> {
-        dispatch!(self, request, find_owned)
+        let (handler, clients) = self.prepare(request).await?;
+        let cx = Context { clients: &clients, request, replaced_id: excluding };
+        let found = in_context(request, handler.find_owned(&cx).await)?;
+        // A handler that finds by name can only find the recorded resource itself, which a
+        // create-first replacement never shares a name with: never adopt it as its own
+        // replacement.
+        Ok(found.filter(|outputs| !cx.is_replaced(outputs.get("id").and_then(Value::as_str))))
     }
 }

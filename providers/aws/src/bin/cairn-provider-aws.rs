@@ -31,6 +31,7 @@ fn main() -> ExitCode {
             let options = ProviderOptions {
                 endpoint_url: settings.endpoint_url.clone(),
                 static_credentials: None,
+                initial_backoff: None,
             };
             Ok(Arc::new(AwsProvider::new(options)) as Arc<dyn Provider>)
         },

@@ -29,6 +29,9 @@ pub struct Context<'a> {
     pub clients: &'a Clients,
     /// The request.
     pub request: &'a ResourceRequest,
+    /// When looking for an owned resource: the id the state records at this address (the
+    /// resource a create-first replacement replaces, carrying the same ownership tag).
+    pub replaced_id: Option<&'a str>,
 }
 
 impl Context<'_> {
@@ -40,6 +43,12 @@ impl Context<'_> {
     /// The recorded inputs of `prior` as the type's argument struct.
     pub fn prior_args<T: DeserializeOwned>(&self, prior: &RecordedResource) -> Result<T> {
         parse_args(&self.request.type_token, &prior.inputs)
+    }
+
+    /// Whether `id` is the resource a create-first replacement replaces, which
+    /// [`Handler::find_owned`] must pass over.
+    pub fn is_replaced(&self, id: Option<&str>) -> bool {
+        id.is_some() && id == self.replaced_id
     }
 
     /// The URN, for the ownership tag.
@@ -325,7 +334,8 @@ pub trait Handler: Send + Sync {
     /// Reads it back, or `None` when it is gone.
     async fn read(&self, cx: &Context<'_>, prior: &RecordedResource) -> Result<Option<Observed>>;
 
-    /// Finds the resource carrying this URN's ownership tag (or deterministic name).
+    /// Finds the resource carrying this URN's ownership tag (or deterministic name), passing
+    /// over the one [`Context::is_replaced`] names.
     async fn find_owned(&self, cx: &Context<'_>) -> Result<Option<Outputs>>;
 
     /// Reads a data source. Only data source types implement it.

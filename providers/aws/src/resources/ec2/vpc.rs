@@ -91,7 +91,12 @@ impl Handler for VpcHandler {
             .send()
             .await
             .map_err(|error| sdk_error("looking for the VPC by ownership tag", error))?;
-        match found.vpcs().first().and_then(|vpc| vpc.vpc_id()) {
+        match found
+            .vpcs()
+            .iter()
+            .filter_map(|vpc| vpc.vpc_id())
+            .find(|id| !cx.is_replaced(Some(id)))
+        {
             Some(id) => vpc_outputs(cx, id).await.map(Some),
             None => Ok(None),
         }

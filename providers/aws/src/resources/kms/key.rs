@@ -132,7 +132,7 @@ impl Handler for KeyHandler {
             .map_err(|error| sdk_error("listing the KMS keys", error))?;
         for id in keys.iter().filter_map(|key| key.key_id()) {
             let tags = unless_gone(read_tags(cx, id).await)?.unwrap_or_default();
-            if !owned_by(&tags, cx.urn()) {
+            if !owned_by(&tags, cx.urn()) || cx.is_replaced(Some(id)) {
                 continue;
             }
             if let Some(key) = live_key(cx, id).await? {

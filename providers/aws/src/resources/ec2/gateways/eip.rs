@@ -88,7 +88,8 @@ impl Handler for EipHandler {
             .send()
             .await
             .map_err(|error| sdk_error("looking for the Elastic IP by ownership tag", error))?;
-        found.addresses().first().map(address_outputs).transpose()
+        let unreplaced = |address: &&Address| !cx.is_replaced(address.allocation_id());
+        found.addresses().iter().find(unreplaced).map(address_outputs).transpose()
     }
 }
 

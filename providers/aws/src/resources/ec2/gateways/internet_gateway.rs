@@ -74,9 +74,9 @@ impl Handler for InternetGatewayHandler {
             .map_err(|error| {
                 sdk_error("looking for the internet gateway by ownership tag", error)
             })?;
-        let id =
-            found.internet_gateways().first().and_then(|gateway| gateway.internet_gateway_id());
-        Ok(id.map(id_outputs))
+        let ids =
+            found.internet_gateways().iter().filter_map(|gateway| gateway.internet_gateway_id());
+        Ok(ids.filter(|id| !cx.is_replaced(Some(id))).map(id_outputs).next())
     }
 }
 

@@ -87,7 +87,8 @@ impl Handler for RouteTableHandler {
             .send()
             .await
             .map_err(|error| sdk_error("looking for the route table by ownership tag", error))?;
-        found.route_tables().first().map(route_table_outputs).transpose()
+        let unreplaced = |table: &&RouteTable| !cx.is_replaced(table.route_table_id());
+        found.route_tables().iter().find(unreplaced).map(route_table_outputs).transpose()
     }
 }
 

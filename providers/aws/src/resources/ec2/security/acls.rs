@@ -82,7 +82,8 @@ impl Handler for NetworkAclHandler {
 
     async fn find_owned(&self, cx: &Context<'_>) -> Result<Option<Outputs>> {
         let found = acls_where(cx, [ownership_filter(cx)], "by ownership tag").await?;
-        Ok(found.first().and_then(|acl| acl.network_acl_id()).map(id_outputs))
+        let ids = found.iter().filter_map(|acl| acl.network_acl_id());
+        Ok(ids.filter(|id| !cx.is_replaced(Some(id))).map(id_outputs).next())
     }
 }
 

@@ -7,8 +7,8 @@ use cairn_engine::{Observed, Outputs, RecordedResource};
 use serde_json::json;
 
 use crate::errors::{
-    CONSISTENCY_RETRIES, Result, answered, done_when_gone, referenced_not_yet_visible, required,
-    retry_consistency, sdk_error, still_in_use, unless_gone,
+    AwsError, CONSISTENCY_RETRIES, Result, answered, done_when_gone, referenced_not_yet_visible,
+    required, retry_consistency, sdk_error, still_in_use, unless_gone,
 };
 use crate::resources::ec2::{ownership_filter, tag_pairs, tag_specification, update_tags};
 use crate::resources::{Context, Handler, observed_inputs, observed_tags, outputs, recorded_id};
@@ -48,8 +48,10 @@ impl Handler for SecurityGroupHandler {
         )
         .await?;
         let id = answered(created.group_id(), "the new security group's id")?;
-        if args.revoke_default_egress == Some(true) {
-            set_default_egress(cx, id, false).await?;
+        if args.revoke_default_egress == Some(true)
+            && let Err(error) = set_default_egress(cx, id, false).await
+        {
+            return Err(delete_half_made(cx, id, error).await);
         }
         Ok(group_outputs(cx, id))
     }
@@ -67,23 +69,7 @@ impl Handler for SecurityGroupHandler {
     }
 
     async fn delete(&self, cx: &Context<'_>, prior: &RecordedResource) -> Result<()> {
-        let id = recorded_id(prior)?;
-        let deleted = retry_consistency(
-            "deleting the security group",
-            CONSISTENCY_RETRIES,
-            still_in_use,
-            || async {
-                cx.clients
-                    .ec2
-                    .delete_security_group()
-                    .group_id(id)
-                    .send()
-                    .await
-                    .map_err(|error| sdk_error(&format!("deleting security group {id}"), error))
-            },
-        )
-        .await;
-        done_when_gone(deleted)
+        delete_group(cx, recorded_id(prior)?).await
     }
 
     async fn read(&self, cx: &Context<'_>, prior: &RecordedResource) -> Result<Option<Observed>> {
@@ -126,6 +112,43 @@ impl Handler for SecurityGroupHandler {
             .and_then(|group| group.group_id())
             .map(|id| group_outputs(cx, id)))
     }
+}
+
+/// Deletes group `id`, waiting while something still uses it; gone already is fine.
+async fn delete_group(cx: &Context<'_>, id: &str) -> Result<()> {
+    let deleted = retry_consistency(
+        "deleting the security group",
+        CONSISTENCY_RETRIES,
+        still_in_use,
+        || async {
+            cx.clients
+                .ec2
+                .delete_security_group()
+                .group_id(id)
+                .send()
+                .await
+                .map_err(|error| sdk_error(&format!("deleting security group {id}"), error))
+        },
+    )
+    .await;
+    done_when_gone(deleted)
+}
+
+/// A new group whose allow-all egress rule could not be removed must not stay open: deletes
+/// it again and returns `failure`, saying whether the group is gone or is left for the next
+/// apply (which finds it by its ownership tag and removes the rule).
+async fn delete_half_made(cx: &Context<'_>, id: &str, failure: AwsError) -> AwsError {
+    let outcome = match delete_group(cx, id).await {
+        Ok(()) => {
+            format!("security group {id} was deleted again rather than left allowing all egress")
+        }
+        Err(error) => format!(
+            "deleting security group {id} again failed too ({}): it allows all egress until \
+             the next apply, which finds it by its ownership tag and removes the rule",
+            error.message
+        ),
+    };
+    AwsError { message: format!("{}; {outcome}", failure.message), ..failure }
 }
 
 /// The CIDR block of the allow-all egress rule AWS puts in every new group.
