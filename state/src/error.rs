@@ -56,6 +56,28 @@ pub enum StateError {
         source: Box<dyn std::error::Error + Send + Sync>,
     },
 
+    /// The database is behind the serial (or not of the lineage) its manifest remembers: it
+    /// was deleted, truncated or replaced by an older copy.
+    #[error(
+        "the state in `{}` is damaged: its database holds {found}, but the manifest written \
+         with its last change says serial {expected_serial} of lineage {expected_lineage}; the \
+         database was deleted, truncated or replaced by an older copy. Nothing was changed: \
+         read as it is, the state would plan resources that exist as new and create them a \
+         second time. Restore the state directory from a backup taken at serial \
+         {expected_serial} or later",
+        dir.display()
+    )]
+    Damaged {
+        /// The state directory.
+        dir: PathBuf,
+        /// What the database holds, in words.
+        found: String,
+        /// The serial the manifest remembers.
+        expected_serial: u64,
+        /// The lineage the manifest remembers.
+        expected_lineage: String,
+    },
+
     /// A stored record failed its checksum, its header or its decoding.
     #[error(
         "state record `{key}` in tree `{tree}` is corrupt ({reason}): restore the state \

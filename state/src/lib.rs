@@ -132,6 +132,7 @@ mod envelope;
 mod error;
 mod keys;
 mod lock;
+mod manifest;
 mod model;
 mod read_cache;
 mod secrets;

@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -20,6 +20,7 @@ use crate::envelope::SCHEMA_VERSION;
 use crate::error::StateError;
 use crate::keys::{self, HistoryKey};
 use crate::lock::{self, LockRecordGuard, ReleaseWait};
+use crate::manifest::{self, Manifest};
 use crate::model::{
     AppliedChanges, ApplyId, Finished, Metadata, OperationKind, PendingKind, PendingOperation,
     ResourceRecord, Snapshot,
@@ -53,6 +54,8 @@ struct Inner {
     trees: Trees,
     codec: Codec,
     lock_release: Option<ReleaseWait>,
+    /// The serial the manifest was last written with by this store.
+    remembered_serial: Mutex<Option<u64>>,
     _copy: Option<TempDir>,
 }
 
@@ -132,14 +135,23 @@ impl Store {
         let db = sled_config(dir).open().map_err(|e| {
             if lock::is_conflict(&e) { lock::locked(dir) } else { StateError::database(dir, e) }
         })?;
+        let trees = Trees::open(&db).map_err(|e| StateError::database(dir, e))?;
+        let stored =
+            trees.metadata.get(keys::STATE_KEY).map_err(|e| StateError::database(dir, e))?;
+        // Before anything is written (a new state's key and lineage included): a lost or
+        // older database is not a new or current state. A corrupt metadata record is reported,
+        // naming it, where it is read.
+        let stored_metadata = match stored.as_deref() {
+            None => Ok(unwritten_metadata()),
+            Some(bytes) => metadata_from(&Codec::new(Secrets::load(dir)?), Some(bytes)),
+        };
+        if let Ok(metadata) = stored_metadata {
+            manifest::check(dir, &metadata)?;
+        }
         read_cache::invalidate(dir).map_err(|e| {
             StateError::io("remove the read cache", dir.join(read_cache::CACHE_FILE), e)
         })?;
-        let trees = Trees::open(&db).map_err(|e| StateError::database(dir, e))?;
-        let is_new = !trees
-            .metadata
-            .contains_key(keys::STATE_KEY)
-            .map_err(|e| StateError::database(dir, e))?;
+        let is_new = stored.is_none();
         let secrets = if is_new { Secrets::load_or_create(dir)? } else { Secrets::load(dir)? };
         let store = Store::assemble(Some((lock, session)), dir, db, trees, secrets, None);
         if is_new {
@@ -174,7 +186,11 @@ impl Store {
         }
         let db = sled_config(copy.path()).open().map_err(|e| StateError::database(dir, e))?;
         let trees = Trees::open(&db).map_err(|e| StateError::database(dir, e))?;
-        Ok(Store::assemble(None, dir, db, trees, Secrets::load(dir)?, Some(copy)))
+        let store = Store::assemble(None, dir, db, trees, Secrets::load(dir)?, Some(copy));
+        if let Ok(metadata) = store.metadata() {
+            manifest::check(dir, &metadata)?;
+        }
+        Ok(store)
     }
 
     fn assemble(
@@ -191,7 +207,16 @@ impl Store {
         };
         let codec = Codec::new(secrets);
         let dir = dir.to_owned();
-        let inner = Inner { lock_record, dir, db, trees, codec, lock_release, _copy: copy };
+        let inner = Inner {
+            lock_record,
+            dir,
+            db,
+            trees,
+            codec,
+            lock_release,
+            remembered_serial: Mutex::new(None),
+            _copy: copy,
+        };
         Store { inner: Arc::new(inner) }
     }
 
@@ -245,11 +270,16 @@ impl Store {
     pub fn read_snapshot(dir: &Path) -> Result<Snapshot, StateError> {
         let Some(_shared) = lock::hold_shared(dir)? else {
             let metadata = unwritten_metadata();
+            manifest::check(dir, &metadata)?;
             return Ok(Snapshot { metadata, ..Snapshot::default() });
         };
         if let Some(cache) = read_cache::load(dir) {
             match cache.trees() {
-                Ok(trees) => return decode_snapshot(&Codec::new(Secrets::load(dir)?), &trees),
+                Ok(trees) => {
+                    let snapshot = decode_snapshot(&Codec::new(Secrets::load(dir)?), &trees)?;
+                    manifest::check(dir, &snapshot.metadata)?;
+                    return Ok(snapshot);
+                }
                 Err(reason) => tracing::debug!(reason, "read cache not used"),
             }
         }
@@ -498,13 +528,37 @@ impl Store {
         Ok(applies)
     }
 
-    /// Makes every write so far durable (fsync).
+    /// Makes every write so far durable (fsync), then has the manifest remember the serial.
     ///
     /// # Errors
     ///
     /// A database failure.
     pub fn flush(&self) -> Result<(), StateError> {
-        self.inner.db.flush().map(drop).map_err(|e| self.db_error(e))
+        // Read before the flush: what the manifest claims must be durable already.
+        let durable = self.metadata()?;
+        self.inner.db.flush().map_err(|e| self.db_error(e))?;
+        self.remember(&durable);
+        Ok(())
+    }
+
+    /// Writes the manifest of a read-write store when `durable` is newer than what it says.
+    /// A manifest that cannot be written only weakens the next damage check: it is logged.
+    fn remember(&self, durable: &Metadata) {
+        if self.inner.lock_record.is_none() {
+            return;
+        }
+        let mut remembered =
+            self.inner.remembered_serial.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if remembered.is_some_and(|serial| serial >= durable.serial) {
+            return;
+        }
+        let manifest = Manifest { lineage: durable.lineage.clone(), serial: durable.serial };
+        match manifest::write(self.dir(), &manifest) {
+            Ok(()) => *remembered = Some(durable.serial),
+            Err(error) => {
+                tracing::warn!(dir = %self.dir().display(), %error, "could not write the state manifest")
+            }
+        }
     }
 
     /// The one write path for resources: `new` replaces (`Some`) or removes (`None`) the record

@@ -121,16 +121,20 @@ impl Deployment {
         self.run(|io| cli::apply(&self.apply_args(), io))
     }
 
-    /// `plan --detailed-exitcode`: what it printed.
-    pub fn plan(&self) -> String {
-        let args = PlanArgs {
+    /// The flags of `plan --detailed-exitcode`.
+    pub fn plan_args(&self) -> PlanArgs {
+        PlanArgs {
             stack: self.stack_args(),
             out: None,
             json: false,
             detailed_exitcode: true,
             list_policies: false,
-        };
-        self.run(|io| cli::plan(&args, io)).1
+        }
+    }
+
+    /// `plan --detailed-exitcode`: what it printed.
+    pub fn plan(&self) -> String {
+        self.run(|io| cli::plan(&self.plan_args(), io)).1
     }
 
     /// `refresh --yes`: what it found (and recorded).

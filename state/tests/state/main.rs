@@ -3,6 +3,7 @@
 mod common;
 mod corruption;
 mod crash;
+mod damage;
 mod files;
 mod history;
 mod journal;
