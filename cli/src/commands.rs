@@ -27,7 +27,7 @@ pub fn plan(args: &PlanArgs, io: &mut Io<'_>) -> anyhow::Result<ExitCode> {
     let snapshot = read_state(&args.stack.state)?;
     let plan = cairn_engine::plan(&spec, &snapshot)?;
     if let Some(path) = &args.out {
-        write_plan_file(&plan, path)?;
+        write_plan_file(&plan, path, &args.stack.state)?;
     }
     if args.json {
         writeln!(io.out, "{}", serde_json::to_string_pretty(&plan.redacted())?)?;
@@ -91,7 +91,7 @@ pub fn apply(args: &ApplyArgs, io: &mut Io<'_>) -> anyhow::Result<ExitCode> {
     // saved plan), the state read-only, and a plan against it. Only then is the state opened
     // for writing and the cloud reached.
     let source = match &args.plan {
-        Some(path) => PlanSource::File(read_plan_file(path)?),
+        Some(path) => PlanSource::File(read_plan_file(path, &args.stack.state)?),
         None => PlanSource::Program(declare(&args.stack, io)?),
     };
     let checked = source.plan(&read_state(&args.stack.state)?)?;
@@ -489,18 +489,25 @@ pub(super) fn paint(color: bool, text: &str, style: Style) -> String {
 }
 
 /// Writes the plan readable by its owner only (0600): it holds the resources' inputs.
-fn write_plan_file(plan: &Plan, path: &Path) -> anyhow::Result<()> {
-    let text = serde_json::to_string_pretty(plan)?;
-    write_private_file(path, text.as_bytes())
+/// Writes `plan` to `path` (mode 0600), its secrets sealed with the key of the state in
+/// `state`, so that the file holds them no more readably than the state does.
+fn write_plan_file(plan: &Plan, path: &Path, state: &Path) -> anyhow::Result<()> {
+    let mut document = serde_json::to_value(plan)?;
+    let what = format!("plan file {}", path.display());
+    cairn_state::seal_document(state, &what, &mut document)?;
+    write_private_file(path, serde_json::to_string_pretty(&document)?.as_bytes())
 }
 
-fn read_plan_file(path: &Path) -> anyhow::Result<Plan> {
+/// Reads the plan `write_plan_file` saved, unsealing its secrets with the key of `state`.
+fn read_plan_file(path: &Path, state: &Path) -> anyhow::Result<Plan> {
     let text = std::fs::read_to_string(path).with_context(|| {
         format!("cannot read plan file {}: run `plan --out {0}` first", path.display())
     })?;
-    let plan: Plan = serde_json::from_str(&text).with_context(|| {
-        format!("plan file {} is not a cairn plan: run `plan --out {0}` again", path.display())
-    })?;
+    let not_a_plan =
+        || format!("plan file {} is not a cairn plan: run `plan --out {0}` again", path.display());
+    let mut document: serde_json::Value = serde_json::from_str(&text).with_context(not_a_plan)?;
+    cairn_state::unseal_document(state, &format!("plan file {}", path.display()), &mut document)?;
+    let plan: Plan = serde_json::from_value(document).with_context(not_a_plan)?;
     if plan.format_version != cairn_engine::PLAN_FORMAT_VERSION {
         bail!(
             "plan file {} has format {} but this cairn reads format {}: run `plan --out` again",

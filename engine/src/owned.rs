@@ -36,6 +36,9 @@ pub struct AlreadyOwned {
 /// Why the check could not be made.
 #[derive(Debug, Error)]
 pub enum OwnedCheckError {
+    /// The credentials do not reach the accounts of the bindings.
+    #[error("{0}")]
+    Bindings(ProviderError),
     /// The cloud could not be asked.
     #[error(
         "could not check whether `{name}` already exists before creating it: {error}; nothing \
@@ -72,10 +75,22 @@ pub async fn find_already_owned(
     provider: Arc<dyn Provider>,
     parallelism: usize,
 ) -> Result<Vec<AlreadyOwned>, OwnedCheckError> {
+    let creates: Vec<&Step> = plan
+        .steps
+        .iter()
+        .filter(|step| step.action == Action::Create && !step.data_source)
+        .collect();
+    // Lookups in the wrong account would find nothing: the accounts are checked first.
+    let used: Vec<ProviderBinding> = plan
+        .bindings
+        .values()
+        .filter(|binding| creates.iter().any(|step| step.binding == binding.name))
+        .cloned()
+        .collect();
+    provider.check_bindings(&used).await.map_err(OwnedCheckError::Bindings)?;
     let permits = Arc::new(Semaphore::new(parallelism.max(1)));
     let mut lookups = JoinSet::new();
-    let creates = plan.steps.iter().filter(|step| step.action == Action::Create);
-    for step in creates.filter(|step| !step.data_source) {
+    for step in creates {
         let request = lookup_request(step, &plan.bindings)?;
         let partial = step.planned.values().any(contains_unknown);
         let (provider, permits) = (Arc::clone(&provider), Arc::clone(&permits));

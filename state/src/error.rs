@@ -78,6 +78,24 @@ pub enum StateError {
         expected_lineage: String,
     },
 
+    /// The secrets of a document kept outside the state (a saved plan) could not be sealed or
+    /// unsealed with the state's key.
+    #[error(
+        "the secrets in {what} could not be {done} with the state's key `{}` ({reason}): save \
+         the plan again with `plan --out` against this state",
+        path.display()
+    )]
+    DocumentSecrets {
+        /// The key file.
+        path: PathBuf,
+        /// The document, in words (`plan file plan.json`).
+        what: String,
+        /// `sealed` or `unsealed`.
+        done: &'static str,
+        /// Why.
+        reason: String,
+    },
+
     /// A stored record failed its checksum, its header or its decoding.
     #[error(
         "state record `{key}` in tree `{tree}` is corrupt ({reason}): restore the state \

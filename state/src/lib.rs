@@ -144,4 +144,5 @@ pub use model::{
     AppliedChanges, ApplyId, Finished, Metadata, OperationKind, PendingKind, PendingOperation,
     ResourceRecord, Snapshot,
 };
+pub use secrets::{seal_document, unseal_document};
 pub use store::{HISTORY_LIMIT, Store};

@@ -116,6 +116,47 @@ impl Secrets {
     }
 }
 
+/// Seals every `{"$secret": v}` inside `document` with the secrets key of the state in `dir`,
+/// for a document kept outside the state (a saved plan): the secrets in it are then as safe
+/// as in the state itself. A state without a key (a new one) gets its key now, when the
+/// document holds a secret; one without secrets is left as it is.
+///
+/// # Errors
+///
+/// [`StateError::DocumentSecrets`] when the key cannot be read or made, or encryption fails.
+pub fn seal_document(dir: &Path, what: &str, document: &mut Value) -> Result<(), StateError> {
+    let sealed = Secrets::load(dir)?.seal(document);
+    let sealed = match sealed {
+        Err(SecretError::KeyMissing) => {
+            fs::create_dir_all(dir)
+                .map_err(|e| StateError::io("create the state directory", dir, e))?;
+            Secrets::load_or_create(dir)?.seal(document)
+        }
+        other => other,
+    };
+    sealed.map_err(|error| document_error(dir, what, "sealed", &error))
+}
+
+/// Unseals what [`seal_document`] sealed, with the secrets key of the state in `dir`.
+///
+/// # Errors
+///
+/// [`StateError::DocumentSecrets`] when the state has no key, or not the one that sealed them.
+pub fn unseal_document(dir: &Path, what: &str, document: &mut Value) -> Result<(), StateError> {
+    Secrets::load(dir)?
+        .unseal(document)
+        .map_err(|error| document_error(dir, what, "unsealed", &error))
+}
+
+fn document_error(dir: &Path, what: &str, done: &'static str, error: &SecretError) -> StateError {
+    let reason = match error {
+        SecretError::KeyMissing => "the state has no secrets key".to_owned(),
+        SecretError::Decrypt => "it was sealed with another state's key, or is damaged".to_owned(),
+        SecretError::Encrypt(reason) => reason.clone(),
+    };
+    StateError::DocumentSecrets { path: dir.join(KEY_FILE), what: what.to_owned(), done, reason }
+}
+
 /// Parses the key file's text: base64 of exactly 32 bytes.
 fn parse_key(path: &Path, text: &str) -> Result<ChaCha20Poly1305, StateError> {
     let invalid = |reason: String| StateError::SecretsKeyInvalid { path: path.to_owned(), reason };

@@ -79,6 +79,34 @@ fn the_plan_document_redacts_secrets_of_recorded_resources() {
 }
 
 #[test]
+fn a_saved_plan_keeps_secrets_sealed_with_the_states_key() {
+    let temp = tempfile::tempdir().expect("temp dir");
+    let state = temp.path().join("state");
+    let mut record = vpc_record("trading-vpc");
+    record.inputs["note"] = serde_json::json!({"$secret": "leak-me-0123"});
+    record_in_state(&state, &record);
+    let saved = temp.path().join("plan.json");
+
+    let planned = run("plan", &state, &["--out", &saved.display().to_string()]);
+
+    assert!(planned.status.success(), "{}", stderr(&planned));
+    let file = std::fs::read_to_string(&saved).expect("plan file");
+    assert!(!file.contains("leak-me-0123"), "the plan file holds the secret in clear");
+    assert!(file.contains("$secret_ciphertext"), "it holds it sealed");
+    // Applied with the state that sealed it, the plan is read (and then fails to reach the
+    // discarding endpoint); with another state's key it is refused, naming the fix.
+    let applied = run("apply", &state, &["--yes", "--plan", &saved.display().to_string()]);
+    assert!(!stderr(&applied).contains("could not be unsealed"), "{}", stderr(&applied));
+    assert!(stderr(&applied).contains("cannot reach the AWS endpoint"), "{}", stderr(&applied));
+    let other = temp.path().join("other");
+    record_in_state(&other, &vpc_record("trading-vpc"));
+    let foreign = run("apply", &other, &["--yes", "--plan", &saved.display().to_string()]);
+    assert_eq!(foreign.status.code(), Some(1));
+    assert!(stderr(&foreign).contains("could not be unsealed"), "{}", stderr(&foreign));
+    assert!(stderr(&foreign).contains("save the plan again"), "{}", stderr(&foreign));
+}
+
+#[test]
 fn a_locked_state_is_refused_with_the_holder_and_left_alone() {
     let temp = tempfile::tempdir().expect("temp dir");
     let state = temp.path().join("state");
