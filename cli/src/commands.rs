@@ -267,6 +267,9 @@ pub fn refresh(args: &RefreshArgs, io: &mut Io<'_>) -> anyhow::Result<ExitCode> 
     let report =
         runtime.block_on(cairn_engine::detect_drift(&snapshot, provider.get()?, parallelism))?;
     write!(io.out, "{}", render_drift(&report, RenderOptions { color: io.color }))?;
+    for violation in cairn_dsl::policy::drift_violations(&report) {
+        writeln!(io.out, "{violation}")?;
+    }
     let outcome = if report.failed.is_empty() { ExitCode::SUCCESS } else { ExitCode::FAILURE };
     if report.drift.is_empty() {
         return Ok(outcome);

@@ -52,4 +52,10 @@ pub mod __private {
     pub use crate::tags::tag_issues;
     pub use cairn_engine::{InputIssue, PropertySpec, ResourceView, Schema};
     pub use serde::{self, Deserialize};
+
+    /// The declared value of an `exclusive` property: nothing besides what the program
+    /// declares, so that whatever the cloud reports in it shows as drift.
+    pub fn empty_list() -> cairn_engine::Input {
+        cairn_engine::Input::Literal(serde_json::Value::Array(Vec::new()))
+    }
 }

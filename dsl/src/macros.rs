@@ -95,7 +95,14 @@ macro_rules! resource {
 
             /// A declaration called `name` (unique in the stack).
             pub fn new(name: impl Into<String>) -> Self {
-                $type($crate::Parts::named(name))
+                #[allow(unused_mut)]
+                let mut parts = $crate::Parts::named(name);
+                $(
+                    if $crate::__has_flag!(exclusive; $($($flag)+)?) {
+                        parts.inputs.insert(stringify!($input).to_owned(), $crate::__private::empty_list());
+                    }
+                )*
+                $type(parts)
             }
 
             $(
@@ -164,6 +171,7 @@ macro_rules! resource {
 macro_rules! __has_flag {
     (force_new; force_new $($rest:ident)*) => { true };
     (name; name $($rest:ident)*) => { true };
+    (exclusive; exclusive $($rest:ident)*) => { true };
     ($wanted:ident; $other:ident $($rest:ident)*) => { $crate::__has_flag!($wanted; $($rest)*) };
     ($wanted:ident;) => { false };
 }

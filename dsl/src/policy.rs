@@ -7,7 +7,8 @@
 use std::collections::BTreeSet;
 
 use cairn_engine::{
-    Input, OutputRef, PolicyContext, PolicyRule, Resource, Severity, StackSpec, Violation,
+    DriftKind, DriftReport, Input, OutputRef, PolicyContext, PolicyRule, Resource, Severity,
+    StackSpec, Violation,
 };
 use ipnet::Ipv4Net;
 use serde_json::Value;
@@ -229,6 +230,40 @@ fn mandatory_tags(context: &PolicyContext<'_>) -> Vec<Violation> {
             })
         })
         .collect()
+}
+
+/// The `no-open-cidr` policy applied to what a refresh found changed outside cairn: each
+/// unmanaged security group rule open to every address, as a sentence naming the group, the
+/// rule and the fix.
+pub fn drift_violations(report: &DriftReport) -> Vec<String> {
+    let mut found = Vec::new();
+    for drift in &report.drift {
+        let DriftKind::Changed(changes) = &drift.kind else { continue };
+        let unmanaged = changes.iter().filter(|change| change.property == "unmanaged_rules");
+        let rules = unmanaged.filter_map(|change| change.observed.as_array()).flatten();
+        for rule in rules.filter(|rule| rule["cidr"].as_str().is_some_and(is_open)) {
+            let text = |key: &str| match &rule[key] {
+                Value::String(text) => text.clone(),
+                Value::Null => "any".to_owned(),
+                other => other.to_string(),
+            };
+            found.push(format!(
+                "policy no-open-cidr: security group `{}` in {} has {} rule {} ({} {}-{} {} {}), \
+                 made outside cairn, open to every address on the internet: `plan` and `apply` \
+                 remove it",
+                drift.name,
+                drift.binding,
+                text("direction"),
+                text("id"),
+                text("protocol"),
+                text("from_port"),
+                text("to_port"),
+                if rule["direction"] == "egress" { "to" } else { "from" },
+                text("cidr"),
+            ));
+        }
+    }
+    found
 }
 
 /// Whether a CIDR text is open to every address.

@@ -258,6 +258,7 @@ fn deploy_check_destroy(analytics_region: &str) {
     let refreshed = deployment.refresh();
     assert!(refreshed.contains("No drift: 143 in sync."), "AWS is as recorded: {refreshed}");
     check_drift_is_found_and_undone(&deployment);
+    check_hand_made_rules_are_removed(&deployment);
 
     let destroyed = deployment.destroy();
     assert!(destroyed.contains("Destroy complete!"), "{destroyed}");
@@ -298,6 +299,68 @@ fn check_drift_is_found_and_undone(deployment: &Deployment) {
     deployment.apply();
     let refreshed = deployment.refresh();
     assert!(refreshed.contains("No drift: 143 in sync."), "undone: {refreshed}");
+}
+
+/// An SSH rule open to the world added by hand to the trading group: refresh shows it and
+/// calls it a policy violation, apply removes it, and the rules cairn declares stay.
+fn check_hand_made_rules_are_removed(deployment: &Deployment) {
+    let trading = deployment.clients(&deployment.trading);
+    let group = deployment.runtime.block_on(async {
+        let groups = trading.ec2.describe_security_groups().send().await.expect("groups");
+        let ours = groups
+            .security_groups()
+            .iter()
+            .find(|group| group.group_name().is_some_and(|name| name.contains(SUFFIX)))
+            .and_then(|group| group.group_id())
+            .expect("the trading app group")
+            .to_owned();
+        let open = aws_sdk_ec2::types::IpPermission::builder()
+            .ip_protocol("tcp")
+            .from_port(22)
+            .to_port(22)
+            .ip_ranges(aws_sdk_ec2::types::IpRange::builder().cidr_ip("0.0.0.0/0").build())
+            .build();
+        let added =
+            trading.ec2.authorize_security_group_ingress().group_id(&ours).ip_permissions(open);
+        added.send().await.expect("an open SSH rule added by hand");
+        ours
+    });
+    let declared = deployment.runtime.block_on(rules_of(&trading, &group));
+
+    let found = deployment.refresh();
+    assert!(found.contains("unmanaged_rules"), "{found}");
+    assert!(found.contains("Drift: 1 changed, 0 deleted, 142 in sync."), "{found}");
+    assert!(found.contains("policy no-open-cidr: security group `trading-app-sg`"), "{found}");
+    assert!(found.contains("(tcp 22-22 from 0.0.0.0/0)"), "{found}");
+    let undo = deployment.plan();
+    assert!(undo.contains("Plan: 0 to add, 1 to change, 0 to destroy."), "{undo}");
+    deployment.apply();
+
+    let after = deployment.runtime.block_on(rules_of(&trading, &group));
+    assert_eq!(after.len(), declared.len() - 1, "the hand-made rule is gone: {after:?}");
+    assert!(!after.iter().any(|rule| rule.contains("0.0.0.0/0 22")), "{after:?}");
+    let refreshed = deployment.refresh();
+    assert!(refreshed.contains("No drift: 143 in sync."), "{refreshed}");
+}
+
+/// The rules of `group` as `direction cidr port` lines.
+async fn rules_of(clients: &Clients, group: &str) -> Vec<String> {
+    let found = clients
+        .ec2
+        .describe_security_group_rules()
+        .filters(filter("group-id", group))
+        .send()
+        .await
+        .expect("rules");
+    found
+        .security_group_rules()
+        .iter()
+        .map(|rule| {
+            let direction = if rule.is_egress() == Some(true) { "egress" } else { "ingress" };
+            let cidr = rule.cidr_ipv4().unwrap_or_default();
+            format!("{direction} {cidr} {}", rule.from_port().unwrap_or(-1))
+        })
+        .collect()
 }
 
 fn check_aws(deployment: &Deployment, external_id: &str) {

@@ -23,6 +23,10 @@ resource! {
             /// Remove the allow-all egress rule AWS adds to every new group (and put it back
             /// when this turns false again).
             revoke_default_egress: bool,
+            /// The rules of the group that no cairn resource declares (added by hand, or by
+            /// another tool): declared empty, read back by `refresh`, and removed by the apply
+            /// that follows, so that cairn owns the group's whole rule set. Leave it unset.
+            unmanaged_rules: Vec<Value> [exclusive],
         }
         outputs {
             /// The group id (`sg-…`).

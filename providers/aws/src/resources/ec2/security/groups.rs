@@ -1,17 +1,19 @@
 //! `aws:ec2/SecurityGroup`.
 
 use async_trait::async_trait;
-use aws_sdk_ec2::types::{IpPermission, IpRange, ResourceType, SecurityGroup};
+use aws_sdk_ec2::types::{IpPermission, IpRange, ResourceType, SecurityGroup, SecurityGroupRule};
 use cairn_dsl::aws::ec2::SecurityGroupArgs;
 use cairn_engine::{Observed, Outputs, RecordedResource};
-use serde_json::json;
+use serde_json::{Value, json};
 
 use crate::errors::{
     AwsError, CONSISTENCY_RETRIES, Result, answered, done_when_gone, referenced_not_yet_visible,
     required, retry_consistency, sdk_error, still_in_use, unless_gone,
 };
-use crate::resources::ec2::{ownership_filter, tag_pairs, tag_specification, update_tags};
-use crate::resources::{Context, Handler, observed_inputs, observed_tags, outputs, recorded_id};
+use crate::resources::ec2::{filter, ownership_filter, tag_pairs, tag_specification, update_tags};
+use crate::resources::{
+    Context, Handler, OWNERSHIP_TAG, observed_inputs, observed_tags, outputs, recorded_id,
+};
 
 const TYPE: &str = "aws:ec2/SecurityGroup";
 
@@ -65,6 +67,9 @@ impl Handler for SecurityGroupHandler {
             set_default_egress(cx, id, !revoke).await?;
         }
         update_tags(&cx.clients.ec2, id, &old.tags, &args.tags).await?;
+        if let Some(unmanaged) = &old.unmanaged_rules {
+            revoke_unmanaged(cx, id, unmanaged).await?;
+        }
         Ok(group_outputs(cx, id))
     }
 
@@ -92,6 +97,7 @@ impl Handler for SecurityGroupHandler {
             ("description", group.description().map(|text| json!(text))),
             ("vpc_id", group.vpc_id().map(|vpc| json!(vpc))),
             ("revoke_default_egress", Some(json!(!has_default_egress(&group)))),
+            ("unmanaged_rules", Some(Value::Array(unmanaged_rules(cx, id).await?))),
             ("tags", observed_tags(tag_pairs(group.tags()))),
         ]);
         Ok(Some(Observed { inputs, outputs: group_outputs(cx, id) }))
@@ -149,6 +155,92 @@ async fn delete_half_made(cx: &Context<'_>, id: &str, failure: AwsError) -> AwsE
         ),
     };
     AwsError { message: format!("{}; {outcome}", failure.message), ..failure }
+}
+
+/// The rules of group `id` that no resource of this stack declares (they carry no ownership
+/// tag of the stack), as `{id, direction, protocol, from_port, to_port, cidr}` by id. The
+/// allow-all egress rule AWS adds is left out: `revoke_default_egress` governs it.
+async fn unmanaged_rules(cx: &Context<'_>, id: &str) -> Result<Vec<Value>> {
+    let found = cx
+        .clients
+        .ec2
+        .describe_security_group_rules()
+        .filters(filter("group-id", id))
+        .send()
+        .await
+        .map_err(|error| sdk_error(&format!("reading the rules of security group {id}"), error))?;
+    let stack = stack_prefix(cx.urn());
+    let mut rules: Vec<Value> = found
+        .security_group_rules()
+        .iter()
+        .filter(|rule| !is_default_egress(rule))
+        .filter(|rule| {
+            !tag_pairs(rule.tags())
+                .any(|(key, value)| key == OWNERSHIP_TAG && value.starts_with(stack))
+        })
+        .map(|rule| {
+            let direction = if rule.is_egress() == Some(true) { "egress" } else { "ingress" };
+            let peer = rule
+                .cidr_ipv4()
+                .or(rule.cidr_ipv6())
+                .or(rule.prefix_list_id())
+                .or(rule.referenced_group_info().and_then(|group| group.group_id()));
+            json!({
+                "id": rule.security_group_rule_id(),
+                "direction": direction,
+                "protocol": rule.ip_protocol(),
+                "from_port": rule.from_port(),
+                "to_port": rule.to_port(),
+                "cidr": peer,
+            })
+        })
+        .collect();
+    rules.sort_by(|a, b| a["id"].as_str().cmp(&b["id"].as_str()));
+    Ok(rules)
+}
+
+/// The part of `urn` every URN of its stack starts with (`urn:cairn:STACK::`).
+fn stack_prefix(urn: &str) -> &str {
+    match urn.find("::") {
+        Some(end) => &urn[..end + 2],
+        None => urn,
+    }
+}
+
+/// Whether `rule` is the allow-all egress rule AWS puts in every new group.
+fn is_default_egress(rule: &SecurityGroupRule) -> bool {
+    rule.is_egress() == Some(true)
+        && rule.ip_protocol() == Some("-1")
+        && rule.cidr_ipv4() == Some(EVERYWHERE)
+}
+
+/// Revokes the rules in `unmanaged` (as [`unmanaged_rules`] reports them) from group `id`;
+/// one gone already is fine.
+async fn revoke_unmanaged(cx: &Context<'_>, id: &str, unmanaged: &[Value]) -> Result<()> {
+    for rule in unmanaged {
+        let Some(rule_id) = rule["id"].as_str() else { continue };
+        let doing = format!("removing rule {rule_id}, which cairn does not declare, from {id}");
+        let ec2 = &cx.clients.ec2;
+        let revoked = if rule["direction"] == "egress" {
+            let call =
+                ec2.revoke_security_group_egress().group_id(id).security_group_rule_ids(rule_id);
+            call.send().await.map(drop).map_err(|error| sdk_error(&doing, error))
+        } else {
+            let call =
+                ec2.revoke_security_group_ingress().group_id(id).security_group_rule_ids(rule_id);
+            call.send().await.map(drop).map_err(|error| sdk_error(&doing, error))
+        };
+        match revoked {
+            Err(error)
+                if !error.code.starts_with("InvalidPermission.NotFound")
+                    && !error.is_not_found() =>
+            {
+                return Err(error);
+            }
+            _ => {}
+        }
+    }
+    Ok(())
 }
 
 /// The CIDR block of the allow-all egress rule AWS puts in every new group.
