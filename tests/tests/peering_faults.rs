@@ -82,6 +82,11 @@ fn a_group_whose_default_egress_cannot_be_revoked_is_never_left_open() {
 
     assert_ne!(code, ExitCode::SUCCESS, "{failed}");
     assert!(failed.contains("deleted again rather than left allowing all egress"), "{failed}");
+    assert!(
+        failed.contains("AWS answered HTTP 503 with a body that is not an AWS error"),
+        "{failed}"
+    );
+    assert!(!failed.contains("unhandled error"), "a sentence, not the SDK's words: {failed}");
     assert!(proxy.counts().failed_by_rule["RevokeSecurityGroupEgress"] >= 8, "every attempt");
     let half = deployment.counts();
     assert!(!half.contains_key("trading/sg") && !half.contains_key("analytics/sg"), "{half:#?}");
@@ -92,6 +97,40 @@ fn a_group_whose_default_egress_cannot_be_revoked_is_never_left_open() {
 
     assert_eq!(&deployment.counts(), expected, "each group made once");
     assert_no_group_allows_all_egress(&deployment);
+    let again = deployment.plan();
+    assert!(again.contains("No changes."), "{again}");
+    deployment.destroy();
+    assert!(deployment.inventory().is_empty());
+}
+
+#[test]
+fn a_create_whose_answer_was_lost_after_it_took_effect_is_found_not_made_twice() {
+    let expected = clean_counts();
+    let proxy = Proxy::start(emulator_url(), FaultPlan::default());
+    // Creates AWS does not make idempotent (no client token, no unique name), and two that
+    // are refused the second time by name.
+    let lost = [
+        "CreateVpc",
+        "CreateSubnet",
+        "CreateVpcPeeringConnection",
+        "CreateKey",
+        "CreateRole",
+        "CreateLogGroup",
+    ];
+    for action in lost {
+        proxy.lose_answers(action, 1);
+    }
+    let deployment = Deployment::through("us-east-1", proxy.url(), BACKOFF);
+    deployment.seed_secret();
+
+    let applied = converges("apply", || deployment.try_apply());
+
+    assert!(applied.contains("Apply complete!"), "{applied}");
+    let counts = proxy.counts();
+    for action in lost {
+        assert_eq!(counts.answers_lost.get(action), Some(&1), "{action} lost once: {counts:?}");
+    }
+    assert_eq!(&deployment.counts(), expected, "each resource made once, whatever was lost");
     let again = deployment.plan();
     assert!(again.contains("No changes."), "{again}");
     deployment.destroy();

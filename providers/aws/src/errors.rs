@@ -3,8 +3,10 @@
 use std::future::Future;
 use std::time::Duration;
 
+use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 use aws_smithy_runtime_api::client::result::SdkError;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
+use aws_types::request_id::RequestId;
 use cairn_engine::ProviderError;
 
 /// The result type of provider internals.
@@ -38,16 +40,21 @@ impl From<AwsError> for ProviderError {
     }
 }
 
-/// An SDK error with what was being done, the AWS error code and message.
-pub fn sdk_error<E, R>(doing: &str, error: SdkError<E, R>) -> AwsError
+/// An SDK error with what was being done, the AWS error code, message and request id.
+pub fn sdk_error<E>(doing: &str, error: SdkError<E, HttpResponse>) -> AwsError
 where
     E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
-    R: std::fmt::Debug + 'static,
 {
     let code = error.code().unwrap_or_default().to_owned();
     let message = match (&error, error.message()) {
         (SdkError::ServiceError(_), Some(message)) => format!("{code}: {message}"),
         (SdkError::ServiceError(_), None) if !code.is_empty() => code.clone(),
+        (SdkError::ServiceError(failure), None) => format!(
+            "AWS answered HTTP {} with a body that is not an AWS error, and went on doing so \
+             through every retry: the service, or a proxy in front of it, is failing; retry \
+             later, and check the endpoint if it persists",
+            failure.raw().status().as_u16()
+        ),
         (SdkError::DispatchFailure(_) | SdkError::TimeoutError(_), _) => format!(
             "cannot reach the AWS endpoint ({}): check the network, or that the emulator \
              is running",
@@ -55,7 +62,12 @@ where
         ),
         _ => causes(&error),
     };
-    AwsError { code, message: format!("{doing}: {message}") }
+    let request = error.request_id().or_else(|| error.meta().request_id());
+    let message = match request {
+        Some(id) => format!("{doing}: {message} (request id {id})"),
+        None => format!("{doing}: {message}"),
+    };
+    AwsError { code, message }
 }
 
 /// An error and its causes as one sentence, each said once, joined by `: `: never the
@@ -273,12 +285,37 @@ mod tests {
         let cause = std::io::Error::other("connection refused");
         let error: SdkError<
             aws_sdk_sts::operation::get_caller_identity::GetCallerIdentityError,
-            (),
+            HttpResponse,
         > = SdkError::construction_failure(cause);
         let described = sdk_error("creating the VPC", error);
         assert!(described.message.starts_with("creating the VPC: "), "{}", described.message);
         assert!(described.message.contains("connection refused"), "{}", described.message);
         assert!(!described.message.contains('{'), "no Debug dump: {}", described.message);
+    }
+
+    #[test]
+    fn a_5xx_whose_body_is_not_an_aws_error_says_so_with_its_status_and_request_id() {
+        use aws_sdk_sts::operation::get_caller_identity::GetCallerIdentityError;
+        use aws_smithy_types::body::SdkBody;
+        use aws_smithy_types::error::ErrorMetadata;
+        let mut raw = HttpResponse::new(
+            503.try_into().expect("a status"),
+            SdkBody::from("<html><h1>503 Service Temporarily Unavailable</h1></html>"),
+        );
+        raw.headers_mut().insert("x-amzn-requestid", "req-4711");
+        let failure = GetCallerIdentityError::generic(ErrorMetadata::builder().build());
+        let described =
+            sdk_error("checking the credentials", SdkError::service_error(failure, raw));
+        assert!(
+            described.message.starts_with(
+                "checking the credentials: AWS answered HTTP 503 with a \
+             body that is not an AWS error"
+            ),
+            "{}",
+            described.message
+        );
+        assert!(described.message.ends_with("(request id req-4711)"), "{}", described.message);
+        assert!(!described.message.contains("unhandled"), "{}", described.message);
     }
 
     const QUICK: Patience = Patience {
