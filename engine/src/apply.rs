@@ -552,7 +552,11 @@ impl Run<'_> {
         let (position, kind) = self.operations.items[index];
         let step = &self.plan.steps[position];
         let planned = self.planned_inputs(step, kind)?;
-        let request = self.request(step, reveal(&planned))?;
+        let mut request = self.request(step, reveal(&planned))?;
+        if kind == OperationKind::CreateReplacement && step.create_before_delete {
+            let replaced = step.prior.as_ref().and_then(|prior| prior.outputs.get("id"));
+            request.replacing = replaced.and_then(Value::as_str).map(str::to_owned);
+        }
         let prior = step.prior.as_ref().map(|prior| RecordedResource {
             inputs: reveal(&prior.inputs),
             outputs: reveal(&prior.outputs),
@@ -575,6 +579,7 @@ impl Run<'_> {
             type_token: step.type_token.clone(),
             binding,
             inputs,
+            replacing: None,
         })
     }
 

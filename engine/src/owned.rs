@@ -170,5 +170,6 @@ fn lookup_request(
         type_token: step.type_token.clone(),
         binding,
         inputs: reveal(&Value::Object(known_inputs(step))),
+        replacing: None,
     })
 }

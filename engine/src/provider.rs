@@ -20,6 +20,11 @@ pub struct ResourceRequest {
     pub binding: ProviderBinding,
     /// The inputs, fully known and with secrets revealed: never log them whole.
     pub inputs: Value,
+    /// For the create of a create-first replacement, the id of the resource it replaces: it
+    /// carries the same ownership tag, and a create looking for what an earlier attempt made
+    /// must pass over it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub replacing: Option<String>,
 }
 
 /// A resource as it was recorded before this operation.

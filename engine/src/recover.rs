@@ -105,6 +105,7 @@ async fn settle(
         type_token: operation.type_token.clone(),
         binding,
         inputs: reveal(&operation.inputs),
+        replacing: None,
     };
     let asked = |error| RecoveryError::Provider { name: operation.name.clone(), error };
     match operation.kind {

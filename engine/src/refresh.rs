@@ -186,6 +186,7 @@ async fn read_back(
         type_token: record.type_token.clone(),
         binding,
         inputs: reveal(&record.inputs),
+        replacing: None,
     };
     let prior =
         RecordedResource { inputs: request.inputs.clone(), outputs: reveal(&record.outputs) };

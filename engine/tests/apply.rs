@@ -184,6 +184,7 @@ async fn an_interrupted_create_is_adopted_not_created_twice() {
         type_token: NODE.type_token.into(),
         binding: binding(),
         inputs: json!({"after": "x"}),
+        replacing: None,
     };
     let created = cloud.create(&request).await.expect("created in the cloud");
 

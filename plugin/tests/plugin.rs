@@ -34,6 +34,7 @@ fn request(name: &str) -> ResourceRequest {
             settings: serde_json::Value::Null,
         },
         inputs: json!({"size": 3, "secret": "revealed only to the plugin"}),
+        replacing: None,
     }
 }
 

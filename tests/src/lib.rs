@@ -222,6 +222,7 @@ pub fn request(
         type_token: type_token.to_owned(),
         binding: place.clone(),
         inputs,
+        replacing: None,
     }
 }
 
@@ -345,6 +346,7 @@ impl Harness {
             type_token: record.type_token.clone(),
             binding: binding.clone(),
             inputs: cairn_engine::value::reveal(&record.inputs),
+            replacing: None,
         };
         let prior =
             RecordedResource { inputs: request.inputs.clone(), outputs: record.outputs.clone() };

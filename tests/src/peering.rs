@@ -186,7 +186,8 @@ impl Deployment {
     /// What the deployment has in AWS, by side (`trading`, `analytics`) and kind (`vpc`,
     /// `sg`, `role`, `bucket`...): the ids or names of every EC2 resource that carries the
     /// ownership tag and still exists, of the roles, log groups and buckets named with the
-    /// suffix, and of every alarm and Config rule of the (fresh) accounts.
+    /// suffix, and of every alarm, Config rule and KMS key not pending deletion of the (fresh)
+    /// accounts.
     pub fn inventory(&self) -> BTreeMap<String, Vec<String>> {
         let mut found = BTreeMap::new();
         for (side, binding) in [("trading", &self.trading), ("analytics", &self.analytics)] {
@@ -255,6 +256,16 @@ async fn side_inventory(clients: &Clients) -> BTreeMap<String, Vec<String>> {
     let groups = groups.log_groups().iter().filter_map(|group| group.log_group_name());
     let groups = groups.filter(|name| name.contains(SUFFIX)).map(str::to_owned);
     found.insert("log-group".into(), groups.collect());
+    let keys = clients.kms.list_keys().send().await.expect("keys");
+    let mut live_keys = Vec::new();
+    for id in keys.keys().iter().filter_map(|key| key.key_id()) {
+        let described = clients.kms.describe_key().key_id(id).send().await.expect("key");
+        let state = described.key_metadata().and_then(|key| key.key_state().cloned());
+        if state.is_some_and(|state| state != aws_sdk_kms::types::KeyState::PendingDeletion) {
+            live_keys.push(id.to_owned());
+        }
+    }
+    found.insert("kms-key".into(), live_keys);
     let rules = clients.config.describe_config_rules().send().await.expect("rules");
     let rules = rules.config_rules().iter().filter_map(|rule| rule.config_rule_name());
     found.insert("config-rule".into(), rules.map(str::to_owned).collect());

@@ -5,10 +5,12 @@
 //! `ThrottlingException`, S3's `SlowDown`). Rules can also fail every call of one action,
 //! and be switched off again, to reproduce a create that fails half way.
 //!
+//! Rules can also lose the answer of one action's next calls: the call reaches the emulator
+//! and takes effect, and the client gets a 503 instead, as when a connection drops after AWS
+//! acted.
+//!
 //! It serves one request per connection (it answers `Connection: close`), with a thread per
 //! connection and blocking sockets: simple enough to trust, and fast enough for an apply.
-//! A faulted call never reaches the emulator, so its effect is known to be none; what a lost
-//! response does (the call took effect, the answer never came) is not simulated here.
 
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, Read, Write};
@@ -48,6 +50,8 @@ pub struct ProxyCounts {
     pub faulted: BTreeMap<Fault, u64>,
     /// Calls failed by an action rule ([`Proxy::fail_action`]), by action.
     pub failed_by_rule: BTreeMap<String, u64>,
+    /// Calls whose answer was lost ([`Proxy::lose_answers`]), by action.
+    pub answers_lost: BTreeMap<String, u64>,
 }
 
 struct Shared {
@@ -55,6 +59,7 @@ struct Shared {
     plan: FaultPlan,
     sequence: AtomicU64,
     failing_actions: Mutex<Vec<String>>,
+    losing_answers: Mutex<BTreeMap<String, u64>>,
     counts: Mutex<ProxyCounts>,
     stopped: AtomicBool,
 }
@@ -80,6 +85,7 @@ impl Proxy {
             plan,
             sequence: AtomicU64::new(0),
             failing_actions: Mutex::new(Vec::new()),
+            losing_answers: Mutex::new(BTreeMap::new()),
             counts: Mutex::new(ProxyCounts::default()),
             stopped: AtomicBool::new(false),
         });
@@ -105,6 +111,12 @@ impl Proxy {
     /// From now on, fails every call of `action` (`RevokeSecurityGroupEgress`) with a 503.
     pub fn fail_action(&self, action: &str) {
         lock(&self.shared.failing_actions).push(action.to_owned());
+    }
+
+    /// Loses the answer of the next `times` calls of `action` (`CreateVpc`): each reaches the
+    /// emulator and takes effect, and the client gets a 503 instead of its answer.
+    pub fn lose_answers(&self, action: &str, times: u64) {
+        lock(&self.shared.losing_answers).insert(action.to_owned(), times);
     }
 
     /// Stops failing calls by action rule.
@@ -174,6 +186,9 @@ fn serve(shared: &Shared, client: TcpStream) {
     let answer = match decide(shared, &request) {
         Some(fault) => fault_response(fault, &request),
         None => match forward(&shared.upstream, &request) {
+            Ok(_) if loses_answer(shared, &request) => {
+                fault_response(Fault::UnavailableHtml, &request)
+            }
             Ok(answer) => {
                 lock(&shared.counts).forwarded += 1;
                 answer
@@ -201,6 +216,20 @@ fn decide(shared: &Shared, request: &Request) -> Option<Fault> {
     let fault = FAULTS[usize::try_from((draw / 100) % 3).unwrap_or(0)];
     *lock(&shared.counts).faulted.entry(fault).or_default() += 1;
     Some(fault)
+}
+
+/// Whether the answer to `request`, which took effect, is to be lost (and counts it).
+fn loses_answer(shared: &Shared, request: &Request) -> bool {
+    let action = request.action();
+    let mut losing = lock(&shared.losing_answers);
+    match losing.get_mut(&action) {
+        Some(left) if *left > 0 => {
+            *left -= 1;
+            *lock(&shared.counts).answers_lost.entry(action).or_default() += 1;
+            true
+        }
+        _ => false,
+    }
 }
 
 /// SplitMix64: a small, well-mixed, seeded sequence.

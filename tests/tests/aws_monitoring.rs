@@ -160,6 +160,7 @@ async fn dashboard_lifecycle() {
         type_token: record.type_token.clone(),
         binding: place.clone(),
         inputs: record.inputs.clone(),
+        replacing: None,
     };
     let found = harness.provider.find_owned(&request, None).await.expect("find_owned");
     assert_eq!(found.and_then(|outputs| outputs.get("id").cloned()), Some(json!("network-test")));

@@ -28,6 +28,7 @@ fn trace_logs_of_the_plugin_never_show_a_secret() {
         type_token: "aws:secretsmanager/SecretValue".into(),
         binding: place,
         inputs: serde_json::json!({"secret_id": "app/token"}),
+        replacing: None,
     };
     let trust = serde_json::json!({
         "Version": "2012-10-17",

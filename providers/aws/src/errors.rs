@@ -13,18 +13,26 @@ use cairn_engine::ProviderError;
 pub type Result<T, E = AwsError> = std::result::Result<T, E>;
 
 /// A failed AWS call, with its error code kept for retry decisions.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct AwsError {
     /// The AWS error code (`InvalidVpcID.NotFound`), empty when there is none.
     pub code: String,
     /// What was being done and what AWS said.
     pub message: String,
+    /// Whether the call may have reached AWS and may succeed if sent again: no answer, a 5xx,
+    /// or throttling (what the SDK retries).
+    pub transient: bool,
 }
 
 impl AwsError {
     /// An error of ours, with no AWS code.
     pub fn new(message: impl Into<String>) -> Self {
-        AwsError { code: String::new(), message: message.into() }
+        AwsError { message: message.into(), ..AwsError::default() }
+    }
+
+    /// An error AWS reported with `code` outside an SDK error (in a batch answer).
+    pub fn coded(code: impl Into<String>, message: impl Into<String>) -> Self {
+        AwsError { code: code.into(), message: message.into(), transient: false }
     }
 
     /// Whether the error says the resource does not exist.
@@ -67,8 +75,28 @@ where
         Some(id) => format!("{doing}: {message} (request id {id})"),
         None => format!("{doing}: {message}"),
     };
-    AwsError { code, message }
+    let transient = match &error {
+        SdkError::DispatchFailure(_) | SdkError::TimeoutError(_) | SdkError::ResponseError(_) => {
+            true
+        }
+        SdkError::ServiceError(failure) => {
+            failure.raw().status().is_server_error() || THROTTLING_CODES.contains(&code.as_str())
+        }
+        _ => false,
+    };
+    AwsError { code, message, transient }
 }
+
+/// The error codes AWS throttles with.
+const THROTTLING_CODES: [&str; 7] = [
+    "Throttling",
+    "ThrottlingException",
+    "ThrottledException",
+    "RequestLimitExceeded",
+    "RequestThrottled",
+    "TooManyRequestsException",
+    "SlowDown",
+];
 
 /// An error and its causes as one sentence, each said once, joined by `: `: never the
 /// `Debug` dump of the SDK's error types that their own context display ends with.

@@ -82,7 +82,8 @@ fn in_context<T>(request: &ResourceRequest, result: errors::Result<T>) -> Result
 macro_rules! dispatch {
     ($provider:expr, $request:expr, $method:ident $(, $argument:expr)*) => {{
         let (handler, clients) = $provider.prepare($request).await?;
-        let cx = Context { clients: &clients, request: $request, replaced_id: None };
+        let replaced_id = $request.replacing.as_deref();
+        let cx = Context { clients: &clients, request: $request, replaced_id };
         in_context($request, handler.$method(&cx $(, $argument)*).await)
     }};
 }
@@ -155,7 +156,8 @@ impl Provider for AwsProvider {
         excluding: Option<&str>,
     ) -> Result<Option<Outputs>, ProviderError> {
         let (handler, clients) = self.prepare(request).await?;
-        let cx = Context { clients: &clients, request, replaced_id: excluding };
+        let replaced_id = excluding.or(request.replacing.as_deref());
+        let cx = Context { clients: &clients, request, replaced_id };
         let found = in_context(request, handler.find_owned(&cx).await)?;
         // A handler that finds by name can only find the recorded resource itself, which a
         // create-first replacement never shares a name with: never adopt it as its own

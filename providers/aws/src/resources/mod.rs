@@ -17,6 +17,8 @@ use cairn_engine::{Observed, Outputs, RecordedResource, ResourceRequest};
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 
+use aws_config::retry::RetryConfig;
+
 use crate::clients::Clients;
 use crate::errors::{AwsError, Result};
 
@@ -29,8 +31,8 @@ pub struct Context<'a> {
     pub clients: &'a Clients,
     /// The request.
     pub request: &'a ResourceRequest,
-    /// When looking for an owned resource: the id the state records at this address (the
-    /// resource a create-first replacement replaces, carrying the same ownership tag).
+    /// The id of the resource a create-first replacement replaces, which carries the same
+    /// ownership tag: set when looking for an owned resource and when creating a replacement.
     pub replaced_id: Option<&'a str>,
 }
 
@@ -357,6 +359,48 @@ pub fn handler(type_token: &str) -> Option<&'static dyn Handler> {
         "logs" => logs::handler(type_token),
         "config" => config::handler(type_token),
         _ => None,
+    }
+}
+
+/// Sends `create`, a call AWS does not make idempotent (no client token, no unique name), so
+/// that an answer lost after AWS acted never makes a second resource. `create` sends its call
+/// with the SDK's retries off (`ec2::once`, `kms::once`); after a failure that may have reached
+/// AWS, the pause the SDK would take is taken, then `find` looks for what the attempt made (by
+/// the ownership tag the create sets in the same call) and takes it. Only when nothing is
+/// there is the create sent again, up to the SDK's number of attempts.
+pub async fn create_unless_made<T, C, CF, F, FF>(
+    cx: &Context<'_>,
+    mut create: C,
+    mut find: F,
+) -> Result<T>
+where
+    C: FnMut() -> CF,
+    CF: Future<Output = Result<T>>,
+    F: FnMut() -> FF,
+    FF: Future<Output = Result<Option<T>>>,
+{
+    let retries = cx.clients.sdk.retry_config().cloned().unwrap_or_else(RetryConfig::standard);
+    let mut pause = retries.initial_backoff();
+    let mut attempt = 1;
+    loop {
+        let error = match create().await {
+            Err(error) if error.transient => error,
+            done => return done,
+        };
+        tokio::time::sleep(pause).await;
+        if let Some(made) = find().await? {
+            tracing::info!("{}; the resource was made all the same, so it is taken", error.message);
+            return Ok(made);
+        }
+        if attempt >= retries.max_attempts() {
+            return Err(error);
+        }
+        tracing::info!(
+            "{} (attempt {attempt}); nothing was made, so it is sent again",
+            error.message
+        );
+        pause = (pause * 2).min(retries.max_backoff());
+        attempt += 1;
     }
 }
 

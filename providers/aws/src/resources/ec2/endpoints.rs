@@ -227,13 +227,13 @@ async fn delete_endpoint(cx: &Context<'_>, id: &str) -> Result<()> {
         .filter_map(|item| item.error())
         .find(|failure| !is_not_found_code(failure.code().unwrap_or_default()));
     match failure {
-        Some(failure) => Err(AwsError {
-            code: failure.code().unwrap_or_default().to_owned(),
-            message: format!(
+        Some(failure) => Err(AwsError::coded(
+            failure.code().unwrap_or_default(),
+            format!(
                 "deleting VPC endpoint {id}: {}",
                 failure.message().unwrap_or("AWS gave no reason")
             ),
-        }),
+        )),
         None => Ok(()),
     }
 }

@@ -152,5 +152,5 @@ impl Handler for FlowLogHandler {
 fn unsuccessful(item: &UnsuccessfulItem) -> AwsError {
     let code = item.error().and_then(|error| error.code()).unwrap_or_default();
     let message = item.error().and_then(|error| error.message()).unwrap_or("no reason given");
-    AwsError { code: code.to_owned(), message: format!("{code}: {message}") }
+    AwsError::coded(code, format!("{code}: {message}"))
 }

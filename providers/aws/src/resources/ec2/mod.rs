@@ -17,6 +17,12 @@ use serde::Deserialize;
 use super::{Context, Handler, OWNERSHIP_TAG, prior_outputs, recorded_id, sync_tags};
 use crate::errors::{Result, sdk_error};
 
+/// Per-call configuration that turns the SDK's retries off, for a create that
+/// [`create_unless_made`](super::create_unless_made) retries itself.
+pub fn once() -> aws_sdk_ec2::config::Builder {
+    aws_sdk_ec2::config::Builder::default().retry_config(aws_config::retry::RetryConfig::disabled())
+}
+
 /// The handler of an EC2 type token.
 pub fn handler(type_token: &str) -> Option<&'static dyn Handler> {
     match type_token {

@@ -6,12 +6,14 @@ use cairn_dsl::aws::ec2::VpcArgs;
 use cairn_engine::{Observed, Outputs, RecordedResource};
 use serde_json::json;
 
-use super::{filter, ownership_filter, tag_pairs, tag_specification, update_tags};
+use super::{filter, once, ownership_filter, tag_pairs, tag_specification, update_tags};
 use crate::errors::{
     CONSISTENCY_RETRIES, Result, done_when_gone, referenced_not_yet_visible, required,
     retry_consistency, sdk_error, still_in_use, unless_gone,
 };
-use crate::resources::{Context, Handler, observed_inputs, observed_tags, outputs, recorded_id};
+use crate::resources::{
+    Context, Handler, create_unless_made, observed_inputs, observed_tags, outputs, recorded_id,
+};
 
 /// Creates, updates, reads and deletes VPCs.
 pub struct VpcHandler;
@@ -21,16 +23,21 @@ impl Handler for VpcHandler {
     async fn create(&self, cx: &Context<'_>) -> Result<Outputs> {
         let args: VpcArgs = cx.args()?;
         let cidr = required(args.cidr_block.as_deref(), "aws:ec2/Vpc", "cidr_block")?;
-        let created = cx
-            .clients
-            .ec2
-            .create_vpc()
-            .cidr_block(cidr)
-            .tag_specifications(tag_specification(cx, ResourceType::Vpc, &args.tags))
-            .send()
-            .await
-            .map_err(|error| sdk_error("creating the VPC", error))?;
-        let id = created.vpc().and_then(|vpc| vpc.vpc_id()).unwrap_or_default().to_owned();
+        let create = || async {
+            let created = cx
+                .clients
+                .ec2
+                .create_vpc()
+                .cidr_block(cidr)
+                .tag_specifications(tag_specification(cx, ResourceType::Vpc, &args.tags))
+                .customize()
+                .config_override(once())
+                .send()
+                .await
+                .map_err(|error| sdk_error("creating the VPC", error))?;
+            Ok(created.vpc().and_then(|vpc| vpc.vpc_id()).unwrap_or_default().to_owned())
+        };
+        let id = create_unless_made(cx, create, || owned_vpc(cx)).await?;
         set_dns_attributes(cx, &id, &args, &VpcArgs::default()).await?;
         vpc_outputs(cx, &id).await
     }
@@ -83,21 +90,8 @@ impl Handler for VpcHandler {
     }
 
     async fn find_owned(&self, cx: &Context<'_>) -> Result<Option<Outputs>> {
-        let found = cx
-            .clients
-            .ec2
-            .describe_vpcs()
-            .filters(ownership_filter(cx))
-            .send()
-            .await
-            .map_err(|error| sdk_error("looking for the VPC by ownership tag", error))?;
-        match found
-            .vpcs()
-            .iter()
-            .filter_map(|vpc| vpc.vpc_id())
-            .find(|id| !cx.is_replaced(Some(id)))
-        {
-            Some(id) => vpc_outputs(cx, id).await.map(Some),
+        match owned_vpc(cx).await? {
+            Some(id) => vpc_outputs(cx, &id).await.map(Some),
             None => Ok(None),
         }
     }
@@ -182,4 +176,18 @@ async fn vpc_outputs(cx: &Context<'_>, id: &str) -> Result<Outputs> {
         ("owner_id", json!(cx.account())),
         ("main_route_table_id", json!(main_table)),
     ]))
+}
+
+/// The id of the VPC carrying this URN's ownership tag (not the one it replaces), if any.
+async fn owned_vpc(cx: &Context<'_>) -> Result<Option<String>> {
+    let found = cx
+        .clients
+        .ec2
+        .describe_vpcs()
+        .filters(ownership_filter(cx))
+        .send()
+        .await
+        .map_err(|error| sdk_error("looking for the VPC by ownership tag", error))?;
+    let ids = found.vpcs().iter().filter_map(|vpc| vpc.vpc_id());
+    Ok(ids.filter(|id| !cx.is_replaced(Some(id))).map(str::to_owned).next())
 }

@@ -8,13 +8,14 @@ use cairn_dsl::aws::kms::KeyArgs;
 use cairn_engine::{Observed, Outputs, RecordedResource};
 use serde_json::json;
 
+use super::once;
 use crate::errors::{
     AwsError, CONSISTENCY_RETRIES, Result, built, principal_not_yet_visible,
     referenced_not_yet_visible, retry_consistency, sdk_error, unless_gone,
 };
 use crate::resources::{
-    Context, Handler, observed_document, observed_inputs, observed_tags, outputs, owned_by,
-    recorded_id, recorded_input, sync_tags,
+    Context, Handler, create_unless_made, observed_document, observed_inputs, observed_tags,
+    outputs, owned_by, recorded_id, recorded_input, sync_tags,
 };
 
 /// The only key policy name KMS has.
@@ -32,26 +33,31 @@ impl Handler for KeyHandler {
         let args: KeyArgs = cx.args()?;
         let tags = kms_tags(&cx.tags_with_ownership(&args.tags))?;
         // A key policy naming a principal created a moment ago fails until KMS sees it.
-        let created = retry_consistency(
-            "creating the key",
-            CONSISTENCY_RETRIES,
-            principal_not_yet_visible,
-            || async {
-                cx.clients
-                    .kms
-                    .create_key()
-                    .set_description(args.description.clone())
-                    .set_policy(args.policy.clone())
-                    .set_tags(Some(tags.clone()))
-                    .send()
-                    .await
-                    .map_err(|error| sdk_error("creating the KMS key", error))
-            },
-        )
-        .await?;
-        let key = created
-            .key_metadata
-            .ok_or_else(|| AwsError::new("AWS created a KMS key but did not describe it"))?;
+        let create = || {
+            retry_consistency(
+                "creating the key",
+                CONSISTENCY_RETRIES,
+                principal_not_yet_visible,
+                || async {
+                    let created = cx
+                        .clients
+                        .kms
+                        .create_key()
+                        .set_description(args.description.clone())
+                        .set_policy(args.policy.clone())
+                        .set_tags(Some(tags.clone()))
+                        .customize()
+                        .config_override(once())
+                        .send()
+                        .await
+                        .map_err(|error| sdk_error("creating the KMS key", error))?;
+                    created.key_metadata.ok_or_else(|| {
+                        AwsError::new("AWS created a KMS key but did not describe it")
+                    })
+                },
+            )
+        };
+        let key = create_unless_made(cx, create, || owned_key(cx)).await?;
         if args.enable_key_rotation == Some(true) {
             set_rotation(cx, key.key_id(), true).await?;
         }
@@ -120,26 +126,7 @@ impl Handler for KeyHandler {
 
     /// Among the account's keys in the region, the live one that carries this URN's tag.
     async fn find_owned(&self, cx: &Context<'_>) -> Result<Option<Outputs>> {
-        let keys = cx
-            .clients
-            .kms
-            .list_keys()
-            .into_paginator()
-            .items()
-            .send()
-            .try_collect()
-            .await
-            .map_err(|error| sdk_error("listing the KMS keys", error))?;
-        for id in keys.iter().filter_map(|key| key.key_id()) {
-            let tags = unless_gone(read_tags(cx, id).await)?.unwrap_or_default();
-            if !owned_by(&tags, cx.urn()) || cx.is_replaced(Some(id)) {
-                continue;
-            }
-            if let Some(key) = live_key(cx, id).await? {
-                return key_outputs(&key).map(Some);
-            }
-        }
-        Ok(None)
+        owned_key(cx).await?.as_ref().map(key_outputs).transpose()
     }
 }
 
@@ -299,4 +286,28 @@ async fn update_key_tags(cx: &Context<'_>, id: &str, old: &KeyArgs, new: &KeyArg
             .map_err(|error| sdk_error(&format!("tagging key {id}"), error))
     };
     sync_tags(&old.tags, &new.tags, untag, tag).await
+}
+
+/// The live key carrying this URN's ownership tag (not the one it replaces), if any.
+async fn owned_key(cx: &Context<'_>) -> Result<Option<KeyMetadata>> {
+    let keys = cx
+        .clients
+        .kms
+        .list_keys()
+        .into_paginator()
+        .items()
+        .send()
+        .try_collect()
+        .await
+        .map_err(|error| sdk_error("listing the KMS keys", error))?;
+    for id in keys.iter().filter_map(|key| key.key_id()) {
+        let tags = unless_gone(read_tags(cx, id).await)?.unwrap_or_default();
+        if !owned_by(&tags, cx.urn()) || cx.is_replaced(Some(id)) {
+            continue;
+        }
+        if let Some(key) = live_key(cx, id).await? {
+            return Ok(Some(key));
+        }
+    }
+    Ok(None)
 }

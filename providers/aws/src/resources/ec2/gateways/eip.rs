@@ -10,8 +10,10 @@ use crate::errors::{
     CONSISTENCY_RETRIES, Result, answered, done_when_gone, retry_consistency, sdk_error,
     still_in_use, unless_gone,
 };
-use crate::resources::ec2::{ownership_filter, retag, tag_pairs, tag_specification};
-use crate::resources::{Context, Handler, observed_inputs, observed_tags, outputs, recorded_id};
+use crate::resources::ec2::{once, ownership_filter, retag, tag_pairs, tag_specification};
+use crate::resources::{
+    Context, Handler, create_unless_made, observed_inputs, observed_tags, outputs, recorded_id,
+};
 
 /// Allocates, retags, reads and releases Elastic IPs.
 pub struct EipHandler;
@@ -21,18 +23,24 @@ impl Handler for EipHandler {
     async fn create(&self, cx: &Context<'_>) -> Result<Outputs> {
         let args: EipArgs = cx.args()?;
         let domain = args.domain.as_deref().map_or(DomainType::Vpc, DomainType::from);
-        let allocated = cx
-            .clients
-            .ec2
-            .allocate_address()
-            .domain(domain)
-            .tag_specifications(tag_specification(cx, ResourceType::ElasticIp, &args.tags))
-            .send()
-            .await
-            .map_err(|error| sdk_error("allocating the Elastic IP", error))?;
-        let id = answered(allocated.allocation_id(), "the new address's allocation id")?;
-        let public_ip = answered(allocated.public_ip(), "the new address's public IP")?;
-        Ok(eip_outputs(id, public_ip))
+        let create = || async {
+            let allocated = cx
+                .clients
+                .ec2
+                .allocate_address()
+                .domain(domain.clone())
+                .tag_specifications(tag_specification(cx, ResourceType::ElasticIp, &args.tags))
+                .customize()
+                .config_override(once())
+                .send()
+                .await
+                .map_err(|error| sdk_error("allocating the Elastic IP", error))?;
+            let id = answered(allocated.allocation_id(), "the new address's allocation id")?;
+            let public_ip = answered(allocated.public_ip(), "the new address's public IP")?;
+            Ok(eip_outputs(id, public_ip))
+        };
+        let found = || async { owned_address(cx).await?.as_ref().map(address_outputs).transpose() };
+        create_unless_made(cx, create, found).await
     }
 
     async fn update(&self, cx: &Context<'_>, prior: &RecordedResource) -> Result<Outputs> {
@@ -80,16 +88,7 @@ impl Handler for EipHandler {
     }
 
     async fn find_owned(&self, cx: &Context<'_>) -> Result<Option<Outputs>> {
-        let found = cx
-            .clients
-            .ec2
-            .describe_addresses()
-            .filters(ownership_filter(cx))
-            .send()
-            .await
-            .map_err(|error| sdk_error("looking for the Elastic IP by ownership tag", error))?;
-        let unreplaced = |address: &&Address| !cx.is_replaced(address.allocation_id());
-        found.addresses().iter().find(unreplaced).map(address_outputs).transpose()
+        owned_address(cx).await?.as_ref().map(address_outputs).transpose()
     }
 }
 
@@ -101,4 +100,18 @@ fn address_outputs(address: &Address) -> Result<Outputs> {
 
 fn eip_outputs(id: &str, public_ip: &str) -> Outputs {
     outputs([("id", json!(id)), ("public_ip", json!(public_ip))])
+}
+
+/// The address carrying this URN's ownership tag (not the one it replaces), if any.
+async fn owned_address(cx: &Context<'_>) -> Result<Option<Address>> {
+    let found = cx
+        .clients
+        .ec2
+        .describe_addresses()
+        .filters(ownership_filter(cx))
+        .send()
+        .await
+        .map_err(|error| sdk_error("looking for the Elastic IP by ownership tag", error))?;
+    let unreplaced = |address: &&Address| !cx.is_replaced(address.allocation_id());
+    Ok(found.addresses().iter().find(unreplaced).cloned())
 }

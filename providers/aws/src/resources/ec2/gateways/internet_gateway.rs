@@ -10,8 +10,10 @@ use crate::errors::{
     CONSISTENCY_RETRIES, Result, answered, done_when_gone, referenced_not_yet_visible, required,
     retry_consistency, sdk_error, still_in_use, unless_gone,
 };
-use crate::resources::ec2::{ownership_filter, retag, tag_pairs, tag_specification};
-use crate::resources::{Context, Handler, id_outputs, observed_inputs, observed_tags, recorded_id};
+use crate::resources::ec2::{once, ownership_filter, retag, tag_pairs, tag_specification};
+use crate::resources::{
+    Context, Handler, create_unless_made, id_outputs, observed_inputs, observed_tags, recorded_id,
+};
 
 /// Creates, updates, reads and deletes internet gateways.
 pub struct InternetGatewayHandler;
@@ -21,16 +23,27 @@ impl Handler for InternetGatewayHandler {
     async fn create(&self, cx: &Context<'_>) -> Result<Outputs> {
         let args: InternetGatewayArgs = cx.args()?;
         let vpc = required(args.vpc_id.as_deref(), "aws:ec2/InternetGateway", "vpc_id")?;
-        let created = cx
-            .clients
-            .ec2
-            .create_internet_gateway()
-            .tag_specifications(tag_specification(cx, ResourceType::InternetGateway, &args.tags))
-            .send()
-            .await
-            .map_err(|error| sdk_error("creating the internet gateway", error))?;
-        let gateway = answered(created.internet_gateway(), "the new internet gateway")?;
-        let id = answered(gateway.internet_gateway_id(), "the new internet gateway's id")?;
+        let create = || async {
+            let created = cx
+                .clients
+                .ec2
+                .create_internet_gateway()
+                .tag_specifications(tag_specification(
+                    cx,
+                    ResourceType::InternetGateway,
+                    &args.tags,
+                ))
+                .customize()
+                .config_override(once())
+                .send()
+                .await
+                .map_err(|error| sdk_error("creating the internet gateway", error))?;
+            let gateway = answered(created.internet_gateway(), "the new internet gateway")?;
+            answered(gateway.internet_gateway_id(), "the new internet gateway's id")
+                .map(str::to_owned)
+        };
+        let id = create_unless_made(cx, create, || owned_gateway(cx)).await?;
+        let id = id.as_str();
         if let Err(error) = attach(cx, id, vpc).await {
             // Leave nothing behind that the state does not know about.
             delete_gateway(cx, id).await?;
@@ -64,19 +77,7 @@ impl Handler for InternetGatewayHandler {
     }
 
     async fn find_owned(&self, cx: &Context<'_>) -> Result<Option<Outputs>> {
-        let found = cx
-            .clients
-            .ec2
-            .describe_internet_gateways()
-            .filters(ownership_filter(cx))
-            .send()
-            .await
-            .map_err(|error| {
-                sdk_error("looking for the internet gateway by ownership tag", error)
-            })?;
-        let ids =
-            found.internet_gateways().iter().filter_map(|gateway| gateway.internet_gateway_id());
-        Ok(ids.filter(|id| !cx.is_replaced(Some(id))).map(id_outputs).next())
+        Ok(owned_gateway(cx).await?.as_deref().map(id_outputs))
     }
 }
 
@@ -157,4 +158,19 @@ async fn describe_gateway(cx: &Context<'_>, id: &str) -> Result<Option<InternetG
         .await
         .map_err(|error| sdk_error(&format!("reading internet gateway {id}"), error));
     Ok(unless_gone(found)?.and_then(|found| found.internet_gateways().first().cloned()))
+}
+
+/// The id of the internet gateway carrying this URN's ownership tag (not the one it
+/// replaces), if any.
+async fn owned_gateway(cx: &Context<'_>) -> Result<Option<String>> {
+    let found = cx
+        .clients
+        .ec2
+        .describe_internet_gateways()
+        .filters(ownership_filter(cx))
+        .send()
+        .await
+        .map_err(|error| sdk_error("looking for the internet gateway by ownership tag", error))?;
+    let ids = found.internet_gateways().iter().filter_map(|gateway| gateway.internet_gateway_id());
+    Ok(ids.filter(|id| !cx.is_replaced(Some(id))).map(str::to_owned).next())
 }

@@ -14,8 +14,10 @@ use crate::errors::{
     CONSISTENCY_RETRIES, Result, answered, done_when_gone, referenced_not_yet_visible, required,
     retry_consistency, sdk_error,
 };
-use crate::resources::ec2::{ownership_filter, tag_pairs, tag_specification, update_tags};
-use crate::resources::{Context, Handler, observed_inputs, observed_tags, owned_by, recorded_id};
+use crate::resources::ec2::{once, ownership_filter, tag_pairs, tag_specification, update_tags};
+use crate::resources::{
+    Context, Handler, create_unless_made, observed_inputs, observed_tags, owned_by, recorded_id,
+};
 
 /// Requests VPC peering connections, and deletes them.
 pub struct ConnectionHandler;
@@ -32,37 +34,49 @@ impl Handler for ConnectionHandler {
         // peer VPC (InvalidVpcID.NotFound). Saying them works on both.
         let peer_owner = args.peer_owner_id.as_deref().unwrap_or(cx.account());
         let peer_region = args.peer_region.as_deref().unwrap_or(cx.region());
-        let created = retry_consistency(
-            "requesting the peering connection",
-            CONSISTENCY_RETRIES,
-            referenced_not_yet_visible,
-            || async {
-                cx.clients
-                    .ec2
-                    .create_vpc_peering_connection()
-                    .vpc_id(vpc)
-                    .peer_vpc_id(peer_vpc)
-                    .peer_owner_id(peer_owner)
-                    .peer_region(peer_region)
-                    .tag_specifications(tag_specification(
-                        cx,
-                        ResourceType::VpcPeeringConnection,
-                        &args.tags,
-                    ))
-                    .send()
-                    .await
-                    .map_err(|error| {
-                        sdk_error(&format!("requesting peering from {vpc} to {peer_vpc}"), error)
-                    })
-            },
-        )
-        .await?;
-        let id = answered(
-            created
-                .vpc_peering_connection()
-                .and_then(|connection| connection.vpc_peering_connection_id()),
-            "the new peering connection's id",
-        )?;
+        let create = || {
+            retry_consistency(
+                "requesting the peering connection",
+                CONSISTENCY_RETRIES,
+                referenced_not_yet_visible,
+                || async {
+                    let created = cx
+                        .clients
+                        .ec2
+                        .create_vpc_peering_connection()
+                        .vpc_id(vpc)
+                        .peer_vpc_id(peer_vpc)
+                        .peer_owner_id(peer_owner)
+                        .peer_region(peer_region)
+                        .tag_specifications(tag_specification(
+                            cx,
+                            ResourceType::VpcPeeringConnection,
+                            &args.tags,
+                        ))
+                        .customize()
+                        .config_override(once())
+                        .send()
+                        .await
+                        .map_err(|error| {
+                            sdk_error(
+                                &format!("requesting peering from {vpc} to {peer_vpc}"),
+                                error,
+                            )
+                        })?;
+                    let id = created
+                        .vpc_peering_connection()
+                        .and_then(|connection| connection.vpc_peering_connection_id());
+                    answered(id, "the new peering connection's id").map(str::to_owned)
+                },
+            )
+        };
+        let found = || async {
+            let owned = owned_connection(cx).await?;
+            Ok(owned
+                .and_then(|connection| connection.vpc_peering_connection_id().map(str::to_owned)))
+        };
+        let id = create_unless_made(cx, create, found).await?;
+        let id = id.as_str();
         let status =
             wait_for_status(&cx.clients.ec2, id, "the peering request to settle", |status| {
                 !TRANSIENT.contains(&status)
@@ -113,28 +127,30 @@ impl Handler for ConnectionHandler {
     }
 
     async fn find_owned(&self, cx: &Context<'_>) -> Result<Option<Outputs>> {
-        // moto gap: describe_vpc_peering_connections ignores every filter and lists all the
-        // account's connections; AWS honours the tag filter. Filtering again here serves both.
-        let listed: Vec<VpcPeeringConnection> = cx
-            .clients
-            .ec2
-            .describe_vpc_peering_connections()
-            .filters(ownership_filter(cx))
-            .into_paginator()
-            .items()
-            .send()
-            .try_collect()
-            .await
-            .map_err(|error| {
-                sdk_error("looking for the peering connection by ownership tag", error)
-            })?;
-        let owned = listed.iter().find(|connection| {
-            !GONE.contains(&status_of(connection))
-                && owned_by(tag_pairs(connection.tags()), cx.urn())
-        });
+        let owned = owned_connection(cx).await?;
         Ok(owned.and_then(|connection| {
             let id = connection.vpc_peering_connection_id()?;
-            Some(connection_outputs(id, status_of(connection)))
+            Some(connection_outputs(id, status_of(&connection)))
         }))
     }
+}
+
+/// The live peering connection carrying this URN's ownership tag, if any.
+async fn owned_connection(cx: &Context<'_>) -> Result<Option<VpcPeeringConnection>> {
+    // moto gap: describe_vpc_peering_connections ignores every filter and lists all the
+    // account's connections; AWS honours the tag filter. Filtering again here serves both.
+    let listed: Vec<VpcPeeringConnection> = cx
+        .clients
+        .ec2
+        .describe_vpc_peering_connections()
+        .filters(ownership_filter(cx))
+        .into_paginator()
+        .items()
+        .send()
+        .try_collect()
+        .await
+        .map_err(|error| sdk_error("looking for the peering connection by ownership tag", error))?;
+    Ok(listed.into_iter().find(|connection| {
+        !GONE.contains(&status_of(connection)) && owned_by(tag_pairs(connection.tags()), cx.urn())
+    }))
 }

@@ -12,9 +12,10 @@ use crate::errors::{
     CONSISTENCY_RETRIES, Patience, Result, answered, done_when_gone, referenced_not_yet_visible,
     required, retry_consistency, sdk_error, still_in_use, unless_gone, wait_until,
 };
-use crate::resources::ec2::{ownership_filter, tag_pairs, tag_specification, update_tags};
+use crate::resources::ec2::{once, ownership_filter, tag_pairs, tag_specification, update_tags};
 use crate::resources::{
-    Context, Handler, observed_inputs, observed_tags, outputs, prior_outputs, recorded_id,
+    Context, Handler, create_unless_made, observed_inputs, observed_tags, outputs, prior_outputs,
+    recorded_id,
 };
 
 const SUBNET: &str = "aws:ec2/Subnet";
@@ -31,25 +32,33 @@ impl Handler for SubnetHandler {
         let args: SubnetArgs = cx.args()?;
         let vpc = required(args.vpc_id.as_deref(), SUBNET, "vpc_id")?;
         let cidr = required(args.cidr_block.as_deref(), SUBNET, "cidr_block")?;
-        let created = retry_consistency(
-            "creating the subnet",
-            CONSISTENCY_RETRIES,
-            referenced_not_yet_visible,
-            || async {
-                cx.clients
-                    .ec2
-                    .create_subnet()
-                    .vpc_id(vpc)
-                    .cidr_block(cidr)
-                    .set_availability_zone(args.availability_zone.clone())
-                    .tag_specifications(tag_specification(cx, ResourceType::Subnet, &args.tags))
-                    .send()
-                    .await
-                    .map_err(|error| sdk_error(&format!("creating a subnet in {vpc}"), error))
-            },
-        )
-        .await?;
-        let subnet = answered(created.subnet(), "the new subnet")?;
+        let create = || {
+            retry_consistency(
+                "creating the subnet",
+                CONSISTENCY_RETRIES,
+                referenced_not_yet_visible,
+                || async {
+                    let created = cx
+                        .clients
+                        .ec2
+                        .create_subnet()
+                        .vpc_id(vpc)
+                        .cidr_block(cidr)
+                        .set_availability_zone(args.availability_zone.clone())
+                        .tag_specifications(tag_specification(cx, ResourceType::Subnet, &args.tags))
+                        .customize()
+                        .config_override(once())
+                        .send()
+                        .await
+                        .map_err(|error| {
+                            sdk_error(&format!("creating a subnet in {vpc}"), error)
+                        })?;
+                    answered(created.subnet(), "the new subnet").cloned()
+                },
+            )
+        };
+        let subnet = create_unless_made(cx, create, || owned_subnet(cx)).await?;
+        let subnet = &subnet;
         let id = answered(subnet.subnet_id(), "the new subnet's id")?;
         wait_until("the subnet to be available", SUBNET_PATIENCE, || async {
             Ok(subnet_state(cx, id).await?.as_deref() == Some("available"))
@@ -102,15 +111,7 @@ impl Handler for SubnetHandler {
     }
 
     async fn find_owned(&self, cx: &Context<'_>) -> Result<Option<Outputs>> {
-        let found = cx
-            .clients
-            .ec2
-            .describe_subnets()
-            .filters(ownership_filter(cx))
-            .send()
-            .await
-            .map_err(|error| sdk_error("looking for the subnet by ownership tag", error))?;
-        found.subnets().first().map(subnet_outputs).transpose()
+        owned_subnet(cx).await?.as_ref().map(subnet_outputs).transpose()
     }
 }
 
@@ -162,4 +163,17 @@ fn subnet_outputs(subnet: &Subnet) -> Result<Outputs> {
         ("id", json!(answered(subnet.subnet_id(), "the subnet's id")?)),
         ("arn", json!(answered(subnet.subnet_arn(), "the subnet's ARN")?)),
     ]))
+}
+
+/// The subnet carrying this URN's ownership tag, if any.
+async fn owned_subnet(cx: &Context<'_>) -> Result<Option<Subnet>> {
+    let found = cx
+        .clients
+        .ec2
+        .describe_subnets()
+        .filters(ownership_filter(cx))
+        .send()
+        .await
+        .map_err(|error| sdk_error("looking for the subnet by ownership tag", error))?;
+    Ok(found.subnets().first().cloned())
 }

@@ -332,9 +332,11 @@ async fn associate(cx: &Context<'_>, args: &SubnetNetworkAclAssociationArgs) -> 
         CONSISTENCY_RETRIES,
         referenced_not_yet_visible,
         || async {
-            let (_, current) = subnet_association(cx, subnet).await?.ok_or_else(|| AwsError {
-                code: "InvalidSubnetID.NotFound".to_owned(),
-                message: format!("subnet {subnet} has no network ACL association: is it there?"),
+            let (_, current) = subnet_association(cx, subnet).await?.ok_or_else(|| {
+                AwsError::coded(
+                    "InvalidSubnetID.NotFound",
+                    format!("subnet {subnet} has no network ACL association: is it there?"),
+                )
             })?;
             let current =
                 answered(current.network_acl_association_id(), "the subnet's association id")?;
