@@ -232,38 +232,55 @@ fn mandatory_tags(context: &PolicyContext<'_>) -> Vec<Violation> {
         .collect()
 }
 
+/// The properties in which a type reads back what no resource of the stack declares, what
+/// the type is called in a sentence, and which field of an item names it.
+const UNMANAGED: [(&str, &str, &str); 2] = [
+    ("unmanaged_rules", "security group", "id"),
+    ("unmanaged_entries", "network ACL", "rule_number"),
+];
+
 /// The `no-open-cidr` policy applied to what a refresh found changed outside cairn: each
-/// unmanaged security group rule open to every address, as a sentence naming the group, the
-/// rule and the fix.
+/// unmanaged security group rule or network ACL allow entry open to every address, as a
+/// sentence naming the resource, the rule and the fix.
 pub fn drift_violations(report: &DriftReport) -> Vec<String> {
     let mut found = Vec::new();
     for drift in &report.drift {
         let DriftKind::Changed(changes) = &drift.kind else { continue };
-        let unmanaged = changes.iter().filter(|change| change.property == "unmanaged_rules");
-        let rules = unmanaged.filter_map(|change| change.observed.as_array()).flatten();
-        for rule in rules.filter(|rule| rule["cidr"].as_str().is_some_and(is_open)) {
-            let text = |key: &str| match &rule[key] {
-                Value::String(text) => text.clone(),
-                Value::Null => "any".to_owned(),
-                other => other.to_string(),
+        for change in changes {
+            let Some((_, what, id)) = UNMANAGED.iter().find(|(name, ..)| *name == change.property)
+            else {
+                continue;
             };
-            found.push(format!(
-                "policy no-open-cidr: security group `{}` in {} has {} rule {} ({} {}-{} {} {}), \
-                 made outside cairn, open to every address on the internet: `plan` and `apply` \
-                 remove it",
-                drift.name,
-                drift.binding,
-                text("direction"),
-                text("id"),
-                text("protocol"),
-                text("from_port"),
-                text("to_port"),
-                if rule["direction"] == "egress" { "to" } else { "from" },
-                text("cidr"),
-            ));
+            let items = change.observed.as_array().into_iter().flatten();
+            let open = items.filter(|item| {
+                item["cidr"].as_str().is_some_and(is_open) && item["rule_action"] != "deny"
+            });
+            for item in open {
+                found.push(open_item_sentence(what, &drift.name, &drift.binding, &item[*id], item));
+            }
         }
     }
     found
+}
+
+/// One open rule `item` of `what` `name`, as a sentence.
+fn open_item_sentence(what: &str, name: &str, binding: &str, id: &Value, item: &Value) -> String {
+    let text = |value: &Value| match value {
+        Value::String(text) => text.clone(),
+        Value::Null => "any".to_owned(),
+        other => other.to_string(),
+    };
+    let towards = if item["direction"] == "egress" { "to" } else { "from" };
+    format!(
+        "policy no-open-cidr: {what} `{name}` in {binding} has {} rule {} ({} {}-{} {towards} {}), \
+         made outside cairn, open to every address on the internet: `plan` and `apply` remove it",
+        text(&item["direction"]),
+        text(id),
+        text(&item["protocol"]),
+        text(&item["from_port"]),
+        text(&item["to_port"]),
+        text(&item["cidr"]),
+    )
 }
 
 /// Whether a CIDR text is open to every address.

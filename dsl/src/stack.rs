@@ -68,9 +68,12 @@ impl Stack {
         self.inner.borrow_mut().spec.outputs.insert(name.into(), value.into());
     }
 
-    /// The declared stack, for the engine.
+    /// The declared stack, for the engine, with what the types derive from the whole stack
+    /// filled in (each network ACL's declared entries, each route table's declared routes).
     pub fn spec(&self) -> StackSpec {
-        self.inner.borrow().spec.clone()
+        let mut spec = self.inner.borrow().spec.clone();
+        crate::aws::ec2::declare_members(&mut spec);
+        spec
     }
 
     fn push(&self, mut resource: EngineResource) {

@@ -301,10 +301,51 @@ fn check_drift_is_found_and_undone(deployment: &Deployment) {
     assert!(refreshed.contains("No drift: 143 in sync."), "undone: {refreshed}");
 }
 
-/// An SSH rule open to the world added by hand to the trading group: refresh shows it and
-/// calls it a policy violation, apply removes it, and the rules cairn declares stay.
+/// An SSH rule open to the world added by hand to the trading group, an SSH allow entry open
+/// to the world to its network ACL, and a route to 192.168.0.0/16 through the peering to one
+/// of its route tables: refresh shows all three (calling the open ones policy violations),
+/// apply removes them, and what cairn declares stays.
 fn check_hand_made_rules_are_removed(deployment: &Deployment) {
     let trading = deployment.clients(&deployment.trading);
+    let outputs = deployment.outputs();
+    let vpc = outputs.get("TradingVpcId").expect("output").clone();
+    let pcx = outputs.get("PeeringConnectionId").expect("output").clone();
+    let table = deployment.runtime.block_on(async {
+        let tables = trading.ec2.describe_route_tables().filters(filter("vpc-id", &vpc));
+        let tables = tables.send().await.expect("route tables");
+        let ours = tables.route_tables().iter().find(|table| {
+            table.tags().iter().any(|tag| tag.key() == Some(cairn_aws::OWNERSHIP_TAG))
+        });
+        let table = ours.and_then(|table| table.route_table_id()).expect("a private table");
+        let added = trading
+            .ec2
+            .create_route()
+            .route_table_id(table)
+            .destination_cidr_block("192.168.0.0/16")
+            .vpc_peering_connection_id(&pcx);
+        added.send().await.expect("a route added by hand");
+        table.to_owned()
+    });
+    let routes_before = deployment.runtime.block_on(routes_of(&trading, &table));
+    let acl = deployment.runtime.block_on(async {
+        let acls = trading.ec2.describe_network_acls().filters(filter("vpc-id", &vpc));
+        let acls = acls.send().await.expect("acls");
+        let ours = acls.network_acls().iter().find(|acl| acl.is_default() != Some(true));
+        let acl = ours.and_then(|acl| acl.network_acl_id()).expect("the private ACL").to_owned();
+        let added = trading
+            .ec2
+            .create_network_acl_entry()
+            .network_acl_id(&acl)
+            .rule_number(90)
+            .egress(false)
+            .protocol("6")
+            .rule_action(aws_sdk_ec2::types::RuleAction::Allow)
+            .cidr_block("0.0.0.0/0")
+            .port_range(aws_sdk_ec2::types::PortRange::builder().from(22).to(22).build());
+        added.send().await.expect("an open SSH entry added by hand");
+        acl
+    });
+    let entries_before = deployment.runtime.block_on(entries_of(&trading, &acl));
     let group = deployment.runtime.block_on(async {
         let groups = trading.ec2.describe_security_groups().send().await.expect("groups");
         let ours = groups
@@ -328,19 +369,47 @@ fn check_hand_made_rules_are_removed(deployment: &Deployment) {
     let declared = deployment.runtime.block_on(rules_of(&trading, &group));
 
     let found = deployment.refresh();
-    assert!(found.contains("unmanaged_rules"), "{found}");
-    assert!(found.contains("Drift: 1 changed, 0 deleted, 142 in sync."), "{found}");
+    assert!(found.contains("unmanaged_rules") && found.contains("unmanaged_entries"), "{found}");
+    assert!(found.contains("unmanaged_routes"), "{found}");
+    assert!(found.contains("Drift: 3 changed, 0 deleted, 140 in sync."), "{found}");
     assert!(found.contains("policy no-open-cidr: security group `trading-app-sg`"), "{found}");
     assert!(found.contains("(tcp 22-22 from 0.0.0.0/0)"), "{found}");
+    assert!(found.contains("policy no-open-cidr: network ACL `trading-private-nacl`"), "{found}");
+    assert!(found.contains("ingress rule 90 (6 22-22 from 0.0.0.0/0)"), "{found}");
     let undo = deployment.plan();
-    assert!(undo.contains("Plan: 0 to add, 1 to change, 0 to destroy."), "{undo}");
+    assert!(undo.contains("Plan: 0 to add, 3 to change, 0 to destroy."), "{undo}");
     deployment.apply();
 
     let after = deployment.runtime.block_on(rules_of(&trading, &group));
     assert_eq!(after.len(), declared.len() - 1, "the hand-made rule is gone: {after:?}");
     assert!(!after.iter().any(|rule| rule.contains("0.0.0.0/0 22")), "{after:?}");
+    let entries = deployment.runtime.block_on(entries_of(&trading, &acl));
+    assert_eq!(entries.len(), entries_before.len() - 1, "the hand-made entry is gone");
+    assert!(!entries.contains(&(90, false)), "{entries:?}");
+    let routes = deployment.runtime.block_on(routes_of(&trading, &table));
+    assert_eq!(routes.len(), routes_before.len() - 1, "the hand-made route is gone: {routes:?}");
+    assert!(!routes.iter().any(|route| route == "192.168.0.0/16"), "{routes:?}");
     let refreshed = deployment.refresh();
     assert!(refreshed.contains("No drift: 143 in sync."), "{refreshed}");
+}
+
+/// The destinations of the routes of `table`.
+async fn routes_of(clients: &Clients, table: &str) -> Vec<String> {
+    let found = clients.ec2.describe_route_tables().route_table_ids(table).send().await;
+    let found = found.expect("route table");
+    let routes = found.route_tables().iter().flat_map(|table| table.routes());
+    let destinations = routes.map(|route| {
+        route.destination_cidr_block().or(route.destination_prefix_list_id()).unwrap_or_default()
+    });
+    destinations.map(str::to_owned).collect()
+}
+
+/// The entries of network ACL `acl` as (rule number, egress).
+async fn entries_of(clients: &Clients, acl: &str) -> Vec<(i32, bool)> {
+    let found = clients.ec2.describe_network_acls().network_acl_ids(acl).send().await;
+    let found = found.expect("acl");
+    let entries = found.network_acls().iter().flat_map(|acl| acl.entries());
+    entries.map(|entry| (entry.rule_number().unwrap_or(0), entry.egress() == Some(true))).collect()
 }
 
 /// The rules of `group` as `direction cidr port` lines.

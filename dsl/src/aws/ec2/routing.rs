@@ -1,7 +1,8 @@
 //! Subnets, route tables, their associations and routes.
 
-use cairn_engine::{InputIssue, ResourceView};
+use cairn_engine::{Input, InputIssue, Resource, ResourceView};
 use ipnet::Ipv4Net;
+use serde_json::Value;
 
 use crate::checks::{check_prefix, cidr_issue, earlier_siblings, issues, literal_cidr, required};
 use crate::resource;
@@ -82,6 +83,13 @@ resource! {
         inputs {
             /// The VPC it belongs to.
             vpc_id: String [force_new],
+            /// The destinations of the routes the program declares in this table, filled in by
+            /// the stack from the [`Route`] resources that name it. Leave it unset.
+            declared_routes: Vec<String>,
+            /// The routes of the table that none of `declared_routes` names and no endpoint or
+            /// propagation owns (added by hand, or by another tool): declared empty, read back
+            /// by `refresh`, and deleted by the apply that follows. Leave it unset.
+            unmanaged_routes: Vec<Value> [exclusive],
         }
         outputs {
             /// The route table id (`rtb-…`).
@@ -161,4 +169,11 @@ fn validate_route(view: &ResourceView<'_>) -> Vec<InputIssue> {
     }
     found.extend(cidr_issue(view, "destination_cidr_block"));
     found
+}
+
+/// The key a route resource has in its table's `declared_routes`: its destination, when
+/// literal.
+pub(crate) fn declared_route_key(route: &Resource) -> Option<String> {
+    let destination = route.inputs.get("destination_cidr_block").and_then(Input::as_literal);
+    destination.and_then(Value::as_str).map(str::to_owned)
 }

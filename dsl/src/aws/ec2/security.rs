@@ -1,6 +1,6 @@
 //! Security groups and their rules, network ACLs, their entries and subnet associations.
 
-use cairn_engine::{Input, InputIssue, ResourceView};
+use cairn_engine::{Input, InputIssue, Resource, ResourceView};
 use serde_json::Value;
 
 use crate::checks::{check_range, cidr_issue, earlier_siblings, literal_i64, one_of, required};
@@ -128,6 +128,13 @@ resource! {
         inputs {
             /// The VPC it belongs to.
             vpc_id: String [force_new],
+            /// The entries the program declares for this ACL (`ingress:100`), filled in by the
+            /// stack from the [`NetworkAclEntry`] resources that name it. Leave it unset.
+            declared_entries: Vec<String>,
+            /// The entries of the ACL that none of `declared_entries` names (added by hand, or
+            /// by another tool): declared empty, read back by `refresh`, and deleted by the
+            /// apply that follows, so that cairn owns the whole rule set. Leave it unset.
+            unmanaged_entries: Vec<Value> [exclusive],
         }
         outputs {
             /// The network ACL id (`acl-…`).
@@ -275,6 +282,18 @@ fn no_ports(view: &ResourceView<'_>, protocol: &str) -> Vec<InputIssue> {
             )
         })
         .collect()
+}
+
+/// How an ACL's `declared_entries` names an entry: `ingress:100`, `egress:100`.
+pub fn entry_key(egress: bool, rule_number: i64) -> String {
+    format!("{}:{rule_number}", if egress { "egress" } else { "ingress" })
+}
+
+/// The key an entry resource has in its ACL's `declared_entries`, when its number is literal.
+pub(crate) fn declared_entry_key(entry: &Resource) -> Option<String> {
+    let literal = |name: &str| entry.inputs.get(name).and_then(Input::as_literal);
+    let number = literal("rule_number").and_then(Value::as_i64)?;
+    Some(entry_key(literal("egress").and_then(Value::as_bool).unwrap_or(false), number))
 }
 
 #[cfg(test)]

@@ -1,10 +1,10 @@
 //! `aws:ec2/RouteTable` and `aws:ec2/RouteTableAssociation`.
 
 use async_trait::async_trait;
-use aws_sdk_ec2::types::{Filter, ResourceType, RouteTable, RouteTableAssociation};
+use aws_sdk_ec2::types::{Filter, ResourceType, RouteOrigin, RouteTable, RouteTableAssociation};
 use cairn_dsl::aws::ec2::{RouteTableArgs, RouteTableAssociationArgs};
 use cairn_engine::{Observed, Outputs, RecordedResource};
-use serde_json::json;
+use serde_json::{Value, json};
 
 use crate::errors::{
     CONSISTENCY_RETRIES, Result, answered, done_when_gone, referenced_not_yet_visible, required,
@@ -43,6 +43,24 @@ impl Handler for RouteTableHandler {
     }
 
     async fn update(&self, cx: &Context<'_>, prior: &RecordedResource) -> Result<Outputs> {
+        let old: RouteTableArgs = cx.prior_args(prior)?;
+        let table = recorded_id(prior)?;
+        for route in old.unmanaged_routes.unwrap_or_default() {
+            let Some(destination) = route["destination"].as_str() else { continue };
+            let deleted = cx
+                .clients
+                .ec2
+                .delete_route()
+                .route_table_id(table)
+                .destination_cidr_block(destination)
+                .send()
+                .await
+                .map_err(|error| {
+                    let doing = format!("deleting the route to {destination}, which cairn does not declare, from {table}");
+                    sdk_error(&doing, error)
+                });
+            done_when_gone(deleted)?;
+        }
         retag(cx, prior).await
     }
 
@@ -71,8 +89,11 @@ impl Handler for RouteTableHandler {
         let Some(table) = describe_route_table(cx, recorded_id(prior)?).await? else {
             return Ok(None);
         };
+        let args: RouteTableArgs = cx.prior_args(prior)?;
+        let declared = args.declared_routes.unwrap_or_default();
         let inputs = observed_inputs([
             ("vpc_id", table.vpc_id().map(|vpc| json!(vpc))),
+            ("unmanaged_routes", Some(Value::Array(unmanaged_routes(&table, &declared)))),
             ("tags", observed_tags(tag_pairs(table.tags()))),
         ]);
         Ok(Some(Observed { inputs, outputs: route_table_outputs(&table)? }))
@@ -209,4 +230,36 @@ async fn find_association(
         .flat_map(RouteTable::associations)
         .find(|association| matches(association))
         .cloned())
+}
+
+/// The IPv4 routes of `table` that `declared` does not name, as `{destination, target}`: the
+/// local route, routes an endpoint or a propagation owns, and routes to prefix lists (which
+/// gateway endpoints add) are left out.
+fn unmanaged_routes(table: &RouteTable, declared: &[String]) -> Vec<Value> {
+    let mut found: Vec<Value> = table
+        .routes()
+        .iter()
+        .filter(|route| {
+            route.origin() == Some(&RouteOrigin::CreateRoute) || route.origin().is_none()
+        })
+        .filter(|route| {
+            let gateway = route.gateway_id().unwrap_or_default();
+            gateway != "local" && !gateway.starts_with("vpce-")
+        })
+        .filter_map(|route| {
+            let destination = route.destination_cidr_block()?;
+            if declared.iter().any(|known| known == destination) {
+                return None;
+            }
+            let target = route
+                .vpc_peering_connection_id()
+                .or(route.nat_gateway_id())
+                .or(route.gateway_id())
+                .or(route.transit_gateway_id())
+                .or(route.network_interface_id());
+            Some(json!({"destination": destination, "target": target}))
+        })
+        .collect();
+    found.sort_by(|a, b| a["destination"].as_str().cmp(&b["destination"].as_str()));
+    found
 }

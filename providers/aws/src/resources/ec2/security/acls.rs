@@ -4,9 +4,11 @@ use async_trait::async_trait;
 use aws_sdk_ec2::types::{
     Filter, NetworkAcl, NetworkAclAssociation, NetworkAclEntry, PortRange, ResourceType, RuleAction,
 };
-use cairn_dsl::aws::ec2::{NetworkAclArgs, NetworkAclEntryArgs, SubnetNetworkAclAssociationArgs};
+use cairn_dsl::aws::ec2::{
+    NetworkAclArgs, NetworkAclEntryArgs, SubnetNetworkAclAssociationArgs, entry_key,
+};
 use cairn_engine::{Observed, Outputs, RecordedResource};
-use serde_json::json;
+use serde_json::{Value, json};
 
 use crate::errors::{
     AwsError, CONSISTENCY_RETRIES, Result, answered, done_when_gone, int32,
@@ -47,6 +49,21 @@ impl Handler for NetworkAclHandler {
     }
 
     async fn update(&self, cx: &Context<'_>, prior: &RecordedResource) -> Result<Outputs> {
+        let old: NetworkAclArgs = cx.prior_args(prior)?;
+        let id = recorded_id(prior)?;
+        for entry in old.unmanaged_entries.unwrap_or_default() {
+            let (Some(number), Some(egress)) =
+                (entry["rule_number"].as_i64(), entry["egress"].as_bool())
+            else {
+                continue;
+            };
+            let key = EntryKey {
+                acl: id.to_owned(),
+                egress,
+                number: int32(number, ENTRY, "rule_number")?,
+            };
+            delete_entry(cx, &key).await?;
+        }
         retag(cx, prior).await
     }
 
@@ -73,8 +90,11 @@ impl Handler for NetworkAclHandler {
     async fn read(&self, cx: &Context<'_>, prior: &RecordedResource) -> Result<Option<Observed>> {
         let id = recorded_id(prior)?;
         let Some(acl) = acl_by_id(cx, id).await? else { return Ok(None) };
+        let args: NetworkAclArgs = cx.prior_args(prior)?;
+        let declared = args.declared_entries.unwrap_or_default();
         let inputs = observed_inputs([
             ("vpc_id", acl.vpc_id().map(|vpc| json!(vpc))),
+            ("unmanaged_entries", Some(Value::Array(unmanaged_entries(&acl, &declared)))),
             ("tags", observed_tags(tag_pairs(acl.tags()))),
         ]);
         Ok(Some(Observed { inputs, outputs: id_outputs(id) }))
@@ -203,22 +223,7 @@ impl Handler for NetworkAclEntryHandler {
 
     async fn delete(&self, cx: &Context<'_>, prior: &RecordedResource) -> Result<()> {
         let key = EntryKey::of(&cx.prior_args(prior)?)?;
-        // moto gap: deleting an entry that is not there answers HTTP 500 (AWS says
-        // InvalidNetworkAclEntry.NotFound), so look first.
-        if find_entry(cx, &key).await?.is_none() {
-            return Ok(());
-        }
-        let deleted = cx
-            .clients
-            .ec2
-            .delete_network_acl_entry()
-            .network_acl_id(&key.acl)
-            .rule_number(key.number)
-            .egress(key.egress)
-            .send()
-            .await
-            .map_err(|error| sdk_error(&format!("deleting entry {}", key.id()), error));
-        done_when_gone(deleted)
+        delete_entry(cx, &key).await
     }
 
     async fn read(&self, cx: &Context<'_>, prior: &RecordedResource) -> Result<Option<Observed>> {
@@ -409,3 +414,58 @@ async fn acls_where<const N: usize>(
         .await
         .map_err(|error| sdk_error(&format!("looking up network ACLs {what}"), error))
 }
+
+/// Deletes the entry `key` names; gone already is fine.
+async fn delete_entry(cx: &Context<'_>, key: &EntryKey) -> Result<()> {
+    // moto gap: deleting an entry that is not there answers HTTP 500 (AWS says
+    // InvalidNetworkAclEntry.NotFound), so look first.
+    if find_entry(cx, key).await?.is_none() {
+        return Ok(());
+    }
+    let deleted = cx
+        .clients
+        .ec2
+        .delete_network_acl_entry()
+        .network_acl_id(&key.acl)
+        .rule_number(key.number)
+        .egress(key.egress)
+        .send()
+        .await
+        .map_err(|error| sdk_error(&format!("deleting entry {}", key.id()), error));
+    done_when_gone(deleted)
+}
+
+/// The entries of `acl` that `declared` does not name, as `{rule_number, egress, protocol,
+/// rule_action, cidr, from_port, to_port}` in rule order; AWS's own deny-all entry (32767) is
+/// left out.
+fn unmanaged_entries(acl: &NetworkAcl, declared: &[String]) -> Vec<Value> {
+    let mut found: Vec<Value> = acl
+        .entries()
+        .iter()
+        .filter(|entry| entry.rule_number() != Some(DENY_ALL_RULE))
+        .filter(|entry| {
+            let key = entry_key(
+                entry.egress() == Some(true),
+                i64::from(entry.rule_number().unwrap_or(0)),
+            );
+            !declared.contains(&key)
+        })
+        .map(|entry| {
+            json!({
+                "rule_number": entry.rule_number(),
+                "egress": entry.egress() == Some(true),
+                "direction": if entry.egress() == Some(true) { "egress" } else { "ingress" },
+                "protocol": entry.protocol(),
+                "rule_action": entry.rule_action().map(RuleAction::as_str),
+                "cidr": entry.cidr_block().or(entry.ipv6_cidr_block()),
+                "from_port": entry.port_range().and_then(PortRange::from),
+                "to_port": entry.port_range().and_then(PortRange::to),
+            })
+        })
+        .collect();
+    found.sort_by_key(|entry| (entry["egress"].as_bool(), entry["rule_number"].as_i64()));
+    found
+}
+
+/// The rule number of the deny-all entry AWS puts last in every network ACL.
+const DENY_ALL_RULE: i32 = 32767;
