@@ -93,11 +93,13 @@ fn a_saved_plan_keeps_secrets_sealed_with_the_states_key() {
     let file = std::fs::read_to_string(&saved).expect("plan file");
     assert!(!file.contains("leak-me-0123"), "the plan file holds the secret in clear");
     assert!(file.contains("$secret_ciphertext"), "it holds it sealed");
-    // Applied with the state that sealed it, the plan is read (and then fails to reach the
-    // discarding endpoint); with another state's key it is refused, naming the fix.
+    // With the state that sealed it, the plan is read (and then refused as stale, the state
+    // having moved, before any provider starts); with another state's key it is refused,
+    // naming the fix.
+    record_in_state(&state, &vpc_record("someone-elses-change"));
     let applied = run("apply", &state, &["--yes", "--plan", &saved.display().to_string()]);
     assert!(!stderr(&applied).contains("could not be unsealed"), "{}", stderr(&applied));
-    assert!(stderr(&applied).contains("cannot reach the AWS endpoint"), "{}", stderr(&applied));
+    assert!(stderr(&applied).contains("the plan is stale"), "{}", stderr(&applied));
     let other = temp.path().join("other");
     record_in_state(&other, &vpc_record("trading-vpc"));
     let foreign = run("apply", &other, &["--yes", "--plan", &saved.display().to_string()]);
