@@ -9,7 +9,8 @@
 //!
 //! The manifest is written after the database is flushed, with the serial read before the
 //! flush, so it never claims more than the database holds; written by rename, so it is whole
-//! or absent. An absent or unreadable manifest proves nothing and is not an error (a state
+//! or absent; and once per run (as the store closes, or at its first flush when there is no
+//! manifest yet), so it may lag a run that was killed, which only narrows what it proves. An absent or unreadable manifest proves nothing and is not an error (a state
 //! written by an older cairn has none).
 
 use std::fs;
@@ -45,7 +46,7 @@ pub(crate) fn write(dir: &Path, remembered: &Manifest) -> io::Result<()> {
 }
 
 /// The manifest of `dir`, when there is a readable one.
-fn read(dir: &Path) -> Option<Manifest> {
+pub(crate) fn read(dir: &Path) -> Option<Manifest> {
     let path = dir.join(MANIFEST_FILE);
     let bytes = fs::read(&path).ok()?;
     match serde_json::from_slice(&bytes) {

@@ -206,6 +206,7 @@ impl Store {
             None => (None, None),
         };
         let codec = Codec::new(secrets);
+        let remembered = manifest::read(dir).map(|manifest| manifest.serial);
         let dir = dir.to_owned();
         let inner = Inner {
             lock_record,
@@ -214,7 +215,7 @@ impl Store {
             trees,
             codec,
             lock_release,
-            remembered_serial: Mutex::new(None),
+            remembered_serial: Mutex::new(remembered),
             _copy: copy,
         };
         Store { inner: Arc::new(inner) }
@@ -528,7 +529,9 @@ impl Store {
         Ok(applies)
     }
 
-    /// Makes every write so far durable (fsync), then has the manifest remember the serial.
+    /// Makes every write so far durable (fsync). When the state has no manifest yet (a new
+    /// state), the flush writes it; otherwise the store updates it as it closes: once per run
+    /// rather than per flush, as a file write per group commit would cost more than the commit.
     ///
     /// # Errors
     ///
@@ -537,28 +540,10 @@ impl Store {
         // Read before the flush: what the manifest claims must be durable already.
         let durable = self.metadata()?;
         self.inner.db.flush().map_err(|e| self.db_error(e))?;
-        self.remember(&durable);
+        if self.inner.remembered().is_none() {
+            self.inner.remember(&durable);
+        }
         Ok(())
-    }
-
-    /// Writes the manifest of a read-write store when `durable` is newer than what it says.
-    /// A manifest that cannot be written only weakens the next damage check: it is logged.
-    fn remember(&self, durable: &Metadata) {
-        if self.inner.lock_record.is_none() {
-            return;
-        }
-        let mut remembered =
-            self.inner.remembered_serial.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        if remembered.is_some_and(|serial| serial >= durable.serial) {
-            return;
-        }
-        let manifest = Manifest { lineage: durable.lineage.clone(), serial: durable.serial };
-        match manifest::write(self.dir(), &manifest) {
-            Ok(()) => *remembered = Some(durable.serial),
-            Err(error) => {
-                tracing::warn!(dir = %self.dir().display(), %error, "could not write the state manifest")
-            }
-        }
     }
 
     /// The one write path for resources: `new` replaces (`Some`) or removes (`None`) the record
@@ -761,10 +746,52 @@ impl fmt::Debug for Store {
     }
 }
 
+impl Inner {
+    /// The serial the manifest was last written with by this store.
+    fn remembered(&self) -> Option<u64> {
+        *self.remembered_serial.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Writes the manifest of a read-write store when `durable` (already flushed) is newer
+    /// than what it says. A manifest that cannot be written only weakens the next damage
+    /// check: it is logged.
+    fn remember(&self, durable: &Metadata) {
+        if self.lock_record.is_none() {
+            return;
+        }
+        let mut remembered =
+            self.remembered_serial.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if remembered.is_some_and(|serial| serial >= durable.serial) {
+            return;
+        }
+        let manifest = Manifest { lineage: durable.lineage.clone(), serial: durable.serial };
+        match manifest::write(&self.dir, &manifest) {
+            Ok(()) => *remembered = Some(durable.serial),
+            Err(error) => {
+                tracing::warn!(dir = %self.dir.display(), %error, "could not write the state manifest")
+            }
+        }
+    }
+
+    /// As the store closes: flushes, then has the manifest remember the final serial.
+    fn remember_at_close(&self) {
+        let bytes = self.trees.metadata.get(keys::STATE_KEY).ok().flatten();
+        let Ok(durable) = metadata_from(&self.codec, bytes.as_deref()) else { return };
+        if self.db.flush().is_ok() {
+            self.remember(&durable);
+        }
+    }
+}
+
 impl Drop for Inner {
-    /// A read-write store leaves the read cache behind, written under its lock once sled has
-    /// closed the database. A cache that cannot be written is only a slower next `plan`.
+    /// A read-write store leaves the manifest up to date and the read cache behind, written
+    /// under its lock once sled has closed the database. A cache that cannot be written is
+    /// only a slower next `plan`.
     fn drop(&mut self) {
+        if self.lock_release.is_none() {
+            return;
+        }
+        self.remember_at_close();
         let Some(release) = self.lock_release.as_mut() else { return };
         let raw = match self.trees.raw() {
             Ok(raw) => raw,

@@ -108,15 +108,19 @@ fn a_database_rolled_back_to_an_older_copy_is_refused() -> TestResult {
 }
 
 #[test]
-fn a_state_is_checked_against_its_own_manifest_after_every_flush() -> TestResult {
+fn the_manifest_remembers_the_serial_a_run_leaves_and_an_intact_state_reads_as_it_is() -> TestResult
+{
     let (_temp, dir) = state_dir();
+    let manifest = |dir: &Path| -> serde_json::Value {
+        serde_json::from_slice(&fs::read(dir.join("manifest.json")).expect("manifest"))
+            .expect("JSON")
+    };
     let store = populated(&dir, 1)?;
-    let manifest: serde_json::Value =
-        serde_json::from_slice(&fs::read(dir.join("manifest.json"))?)?;
+    assert_eq!(manifest(&dir)["serial"], 0, "a new state has its manifest from the first flush");
     let metadata = store.metadata()?;
-    assert_eq!(manifest["serial"], metadata.serial);
-    assert_eq!(manifest["lineage"], metadata.lineage.as_str());
     drop(store);
+    assert_eq!(manifest(&dir)["serial"], metadata.serial, "the run's last serial, as it closed");
+    assert_eq!(manifest(&dir)["lineage"], metadata.lineage.as_str());
     assert_eq!(Store::read_snapshot(&dir)?.resources.len(), 1, "an intact state reads as it is");
     Ok(())
 }
