@@ -573,14 +573,7 @@ impl Run<'_> {
         let binding = self.plan.bindings.get(&step.binding).cloned().ok_or_else(|| {
             format!("binding `{}` of `{}` is missing from the plan", step.binding, step.name)
         })?;
-        Ok(ResourceRequest {
-            urn: step.urn.clone(),
-            name: step.name.clone(),
-            type_token: step.type_token.clone(),
-            binding,
-            inputs,
-            replacing: None,
-        })
+        Ok(step.request(binding, inputs))
     }
 
     /// The inputs of this operation, resolved against what is live now: the prior ones for a

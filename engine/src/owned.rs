@@ -164,12 +164,5 @@ fn lookup_request(
     let binding = bindings.get(&step.binding).cloned().ok_or_else(|| {
         OwnedCheckError::UnknownBinding { name: step.name.clone(), binding: step.binding.clone() }
     })?;
-    Ok(ResourceRequest {
-        urn: step.urn.clone(),
-        name: step.name.clone(),
-        type_token: step.type_token.clone(),
-        binding,
-        inputs: reveal(&Value::Object(known_inputs(step))),
-        replacing: None,
-    })
+    Ok(step.request(binding, reveal(&Value::Object(known_inputs(step)))))
 }

@@ -13,6 +13,7 @@ use thiserror::Error;
 
 use crate::model::{ProviderBinding, Resource, StackSpec, Urn};
 use crate::policy::{Finding, PolicyErrors, blocks, check_policies};
+use crate::provider::ResourceRequest;
 use crate::validate::{DeclarationErrors, DependencyGraph, declaration_order_toposort, validate};
 use crate::value::{Input, OutputRef, contains_unknown, redact, unknown};
 
@@ -101,6 +102,21 @@ pub struct Step {
     /// deletes).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub dependencies: Vec<Urn>,
+}
+
+impl Step {
+    /// The request a provider call for this step sends: `inputs` (secrets revealed) to the
+    /// resource in `binding`.
+    pub(crate) fn request(&self, binding: ProviderBinding, inputs: Value) -> ResourceRequest {
+        ResourceRequest {
+            urn: self.urn.clone(),
+            name: self.name.clone(),
+            type_token: self.type_token.clone(),
+            binding,
+            inputs,
+            replacing: None,
+        }
+    }
 }
 
 /// A stack output whose value changes.

@@ -34,18 +34,7 @@ impl Handler for RouteHandler {
     async fn delete(&self, cx: &Context<'_>, prior: &RecordedResource) -> Result<()> {
         let args: RouteArgs = cx.prior_args(prior)?;
         let (table, destination) = route_key(&args)?;
-        let deleted = cx
-            .clients
-            .ec2
-            .delete_route()
-            .route_table_id(table)
-            .destination_cidr_block(destination)
-            .send()
-            .await
-            .map_err(|error| {
-                sdk_error(&format!("deleting the route to {destination} in {table}"), error)
-            });
-        done_when_gone(deleted)
+        delete_route(cx, table, destination).await
     }
 
     async fn read(&self, cx: &Context<'_>, prior: &RecordedResource) -> Result<Option<Observed>> {
@@ -147,4 +136,20 @@ async fn find_route(cx: &Context<'_>, table: &str, destination: &str) -> Result<
 
 fn route_outputs(table: &str, destination: &str) -> Outputs {
     outputs([("id", json!(format!("{table}_{destination}")))])
+}
+
+/// Deletes the route to `destination` from `table`; gone already is fine.
+pub(super) async fn delete_route(cx: &Context<'_>, table: &str, destination: &str) -> Result<()> {
+    let deleted = cx
+        .clients
+        .ec2
+        .delete_route()
+        .route_table_id(table)
+        .destination_cidr_block(destination)
+        .send()
+        .await
+        .map_err(|error| {
+            sdk_error(&format!("deleting the route to {destination} in {table}"), error)
+        });
+    done_when_gone(deleted)
 }

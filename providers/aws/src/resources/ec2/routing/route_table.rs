@@ -47,19 +47,7 @@ impl Handler for RouteTableHandler {
         let table = recorded_id(prior)?;
         for route in old.unmanaged_routes.unwrap_or_default() {
             let Some(destination) = route["destination"].as_str() else { continue };
-            let deleted = cx
-                .clients
-                .ec2
-                .delete_route()
-                .route_table_id(table)
-                .destination_cidr_block(destination)
-                .send()
-                .await
-                .map_err(|error| {
-                    let doing = format!("deleting the route to {destination}, which cairn does not declare, from {table}");
-                    sdk_error(&doing, error)
-                });
-            done_when_gone(deleted)?;
+            super::route::delete_route(cx, table, destination).await?;
         }
         retag(cx, prior).await
     }
