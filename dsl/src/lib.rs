@@ -58,4 +58,19 @@ pub mod __private {
     pub fn empty_list() -> cairn_engine::Input {
         cairn_engine::Input::Literal(serde_json::Value::Array(Vec::new()))
     }
+
+    /// The issue of an `exclusive` property the program set to something else than empty:
+    /// cairn reads it back and removes what it lists, so a declared value would never hold.
+    pub fn exclusive_issue(view: &ResourceView<'_>, property: &str) -> Option<InputIssue> {
+        let input = view.input(property)?;
+        let empty =
+            input.as_literal().and_then(serde_json::Value::as_array).is_some_and(Vec::is_empty);
+        (!empty).then(|| {
+            InputIssue::new(
+                property,
+                "is set by the program",
+                "leave it unset: it lists what no resource of the stack declares, which apply removes",
+            )
+        })
+    }
 }

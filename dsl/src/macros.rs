@@ -84,6 +84,11 @@ macro_rules! resource {
                         view: &$crate::__private::ResourceView<'_>,
                     ) -> Vec<$crate::__private::InputIssue> {
                         let mut found = $validate(view);
+                        $(
+                            if $crate::__has_flag!(exclusive; $($($flag)+)?) {
+                                found.extend($crate::__private::exclusive_issue(view, stringify!($input)));
+                            }
+                        )*
                         if $taggable {
                             found.extend($crate::__private::tag_issues(view));
                         }

@@ -105,7 +105,10 @@ pub async fn find_already_owned(
         let (request, partial, found) =
             joined.unwrap_or_else(|error| std::panic::resume_unwind(error.into_panic()));
         let found = match found {
-            Err(_) if partial => continue,
+            Err(error) if partial => {
+                tracing::debug!(name = %request.name, %error, "not looked up before the create: an input it needs is not known yet");
+                continue;
+            }
             found => found
                 .map_err(|error| OwnedCheckError::Provider { name: request.name.clone(), error })?,
         };

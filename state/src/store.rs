@@ -201,12 +201,13 @@ impl Store {
         secrets: Secrets,
         copy: Option<TempDir>,
     ) -> Store {
+        // Only a writer updates the manifest, from what it says at open.
+        let remembered = locks.as_ref().and_then(|_| manifest::read(dir)).map(|read| read.serial);
         let (lock_record, lock_release) = match locks {
             Some((record, session)) => (Some(record), Some(ReleaseWait::new(dir, session))),
             None => (None, None),
         };
         let codec = Codec::new(secrets);
-        let remembered = manifest::read(dir).map(|manifest| manifest.serial);
         let dir = dir.to_owned();
         let inner = Inner {
             lock_record,

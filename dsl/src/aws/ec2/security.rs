@@ -342,6 +342,16 @@ mod tests {
     }
 
     #[test]
+    fn the_rules_nobody_declares_cannot_be_declared() {
+        let group = SecurityGroup::new("group").name("web").description("d").vpc_id("vpc-1");
+        assert!(faults(group.clone()).is_empty(), "declared empty by itself");
+        let hand_made = crate::__private::empty_list();
+        let listed = cairn_engine::Input::Literal(serde_json::json!([{"id": "sgr-1"}]));
+        assert!(faults(group.clone().unmanaged_rules(hand_made)).is_empty());
+        assert_eq!(faults(group.unmanaged_rules(listed)), ["unmanaged_rules"]);
+    }
+
+    #[test]
     fn groups_need_their_names() {
         let group = SecurityGroup::new("group").description("d").vpc_id("vpc-1");
         assert_eq!(faults(group.clone()), ["name"]);
